@@ -1,0 +1,79 @@
+"""Operator commands: accounts, demo seeding, key rotation and the scheduler."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.domain.enums import Role
+from app.domain.errors import PortcullisError
+from app.security import DecryptionError
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+def _create(email: str, password: str, role: Role) -> None:
+    from app.services.users import create_user
+
+    try:
+        user = create_user(email, password, role=role)
+    except PortcullisError as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from None
+    click.echo(f"created {role.value} {user.email} (id {user.id})")
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_admin_command(email: str, password: str) -> None:
+    """Create an admin account."""
+    _create(email, password, Role.ADMIN)
+
+
+@users_cli.command("create")
+@click.option("--email", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_command(email: str, password: str) -> None:
+    """Create a trader account."""
+    _create(email, password, Role.TRADER)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """On an empty development database, create a demo admin and print its credentials once."""
+    from app.services.users import ensure_demo_admin
+
+    created = ensure_demo_admin()
+    if created is None:
+        click.echo("demo data: nothing to do (demo data is off or users already exist)")
+        return
+    user, password = created
+    click.echo("")
+    click.echo("  Demo admin created (shown once; change the password after signing in):")
+    click.echo(f"    email:    {user.email}")
+    click.echo(f"    password: {password}")
+    click.echo("")
+
+
+@click.command("rotate-keys")
+def rotate_keys_command() -> None:
+    """Re-encrypt every stored secret under the first key in ENCRYPTION_KEYS."""
+    from app.services.credentials import rotate_encryption_keys
+
+    try:
+        count = rotate_encryption_keys()
+    except DecryptionError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"re-encrypted {count} secrets under the first key")
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the background job scheduler (price refresh, monitoring, reconciliation)."""
+    click.echo("scheduler: no jobs are registered in this release; exiting")
+
+
+def register_cli(app: Flask) -> None:
+    for command in (create_admin_command, seed_demo_command, rotate_keys_command, scheduler_command):
+        app.cli.add_command(command)
+    app.cli.add_command(users_cli)

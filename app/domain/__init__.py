@@ -1,0 +1,1 @@
+"""Value types and rules of the game; standard library only."""

@@ -1,0 +1,25 @@
+"""SQLAlchemy models, one module per aggregate; models never commit."""
+from app.models.audit import AuditEvent
+from app.models.broker_connection import BrokerConnection
+from app.models.compliance import ComplianceFlag
+from app.models.job_run import JobRun
+from app.models.order import Order, OrderFill
+from app.models.platform import PlatformSettings
+from app.models.position import Position
+from app.models.quote import Quote
+from app.models.risk_limits import RiskLimits
+from app.models.user import User
+
+__all__ = [
+    "AuditEvent",
+    "BrokerConnection",
+    "ComplianceFlag",
+    "JobRun",
+    "Order",
+    "OrderFill",
+    "PlatformSettings",
+    "Position",
+    "RiskLimits",
+    "Quote",
+    "User",
+]

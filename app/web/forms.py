@@ -1,0 +1,15 @@
+"""Helpers shared by every blueprint's forms."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+from app.domain.errors import PortcullisError
+
+
+def attach_error(form: FlaskForm, error: PortcullisError) -> None:
+    """Show a service error beside the field it concerns, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
