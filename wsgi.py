@@ -1,4 +1,9 @@
 """Entry point for gunicorn and the flask CLI."""
 from app import create_app
+from config import ConfigError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:
+    # A clear one-line reason and a non-zero exit, instead of a traceback in the deploy log.
+    raise SystemExit(f"portcullis: {error}") from None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.domain.enums import Role
 from app.domain.errors import PortcullisError
@@ -23,6 +23,7 @@ def _create(email: str, password: str, role: Role) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", prompt=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_admin_command(email: str, password: str) -> None:
@@ -39,6 +40,7 @@ def create_user_command(email: str, password: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """On an empty development database, create a demo admin and print its credentials once."""
     from app.services.users import ensure_demo_admin
@@ -56,6 +58,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("rotate-keys")
+@with_appcontext
 def rotate_keys_command() -> None:
     """Re-encrypt every stored secret under the first key in ENCRYPTION_KEYS."""
     from app.services.credentials import rotate_encryption_keys
@@ -68,6 +71,7 @@ def rotate_keys_command() -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command() -> None:
     """Run the background job scheduler (price refresh, monitoring, reconciliation)."""
     click.echo("scheduler: no jobs are registered in this release; exiting")

@@ -5,11 +5,19 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.services.users import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
+EMAIL_LENGTH = Length(max=EMAIL_MAX_LENGTH, message=f"Email must be at most {EMAIL_MAX_LENGTH} characters.")
+NEW_PASSWORD_LENGTH = Length(
+    min=PASSWORD_MIN_LENGTH,
+    max=PASSWORD_MAX_LENGTH,
+    message=f"Password must be between {PASSWORD_MIN_LENGTH} and {PASSWORD_MAX_LENGTH} characters.",
+)
+PASSWORD_LENGTH = Length(max=PASSWORD_MAX_LENGTH, message=f"Password must be at most {PASSWORD_MAX_LENGTH} characters.")
+
 
 class RegisterForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX_LENGTH)])
+    email = EmailField("Email", validators=[DataRequired(), EMAIL_LENGTH])
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH)]
+        "Password", validators=[DataRequired(), NEW_PASSWORD_LENGTH]
     )
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", message="Passwords must match.")]
@@ -17,17 +25,17 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX_LENGTH)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)])
+    email = EmailField("Email", validators=[DataRequired(), EMAIL_LENGTH])
+    password = PasswordField("Password", validators=[DataRequired(), PASSWORD_LENGTH])
     remember = BooleanField("Keep me signed in on this device")
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)]
+        "Current password", validators=[DataRequired(), PASSWORD_LENGTH]
     )
     new_password = PasswordField(
-        "New password", validators=[DataRequired(), Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH)]
+        "New password", validators=[DataRequired(), NEW_PASSWORD_LENGTH]
     )
     confirm = PasswordField(
         "Repeat new password", validators=[DataRequired(), EqualTo("new_password", message="Passwords must match.")]
