@@ -6,7 +6,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.domain.errors import PortcullisError
 from app.extensions import db
@@ -66,9 +66,12 @@ def init_error_handlers(app: Flask) -> None:
         status = error.code or 500
         return error_response(status, HTTP_CODES.get(status, "HTTP_ERROR"), error.description or error.name)
 
-    @app.errorhandler(Exception)
-    def handle_unexpected(error: Exception):
+    # Registered for 500 rather than Exception: Flask then still signals got_request_exception,
+    # which is how Sentry hears of the error.
+    @app.errorhandler(InternalServerError)
+    def handle_unexpected(error: InternalServerError):
         # Never leave a half-written transaction behind for the next request on this connection.
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        original = getattr(error, "original_exception", None) or error
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
         return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred; it has been logged.")

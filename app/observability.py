@@ -86,8 +86,11 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
-def init_sentry(dsn: str | None, environment: str, traces_sample_rate: float) -> bool:
-    """Start Sentry only when a DSN is configured; returns whether it started."""
+def init_sentry(dsn: str | None, environment: str, traces_sample_rate: float, **extra_options) -> bool:
+    """Start Sentry only when a DSN is configured; returns whether it started.
+
+    `extra_options` reach sentry_sdk.init as they are (a test passes a recording transport).
+    """
     if not dsn:
         return False
     import sentry_sdk
@@ -97,12 +100,15 @@ def init_sentry(dsn: str | None, environment: str, traces_sample_rate: float) ->
         dsn=dsn,
         environment=environment,
         integrations=[FlaskIntegration()],
-        send_default_pii=False,
+        # No user identity, request bodies or frame locals: an order form or a broker call's
+        # locals can hold credentials. before_send then scrubs whatever is left.
+        data_collection={"user_info": False, "http_bodies": [], "stack_frame_variables": False},
         include_local_variables=False,
         max_request_body_size="never",
         traces_sample_rate=traces_sample_rate,
         before_send=scrub_sentry_event,
         before_send_transaction=scrub_sentry_event,
+        **extra_options,
     )
     return True
 

@@ -107,7 +107,8 @@ def app_factory(database_url):
             _db.session.remove()
             _db.engine.dispose()
     if built:
-        with built[0].app_context():
+        cleaner = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+        with cleaner.app_context():
             _empty_all_tables()
             _db.engine.dispose()
 

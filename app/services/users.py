@@ -18,7 +18,7 @@ from app.services.audit import record_event
 EMAIL_MAX_LENGTH = 254
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
-DEMO_ADMIN_EMAIL = "admin@portcullis.local"
+DEMO_ADMIN_EMAIL = "admin@example.com"
 
 
 def normalize_email(raw: object) -> str:

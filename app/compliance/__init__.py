@@ -1,0 +1,1 @@
+"""Pure compliance rules of (OrderRequest, PreTradeContext); no database, no Flask, no clock."""

@@ -1,0 +1,1 @@
+"""Scheduled jobs; each calls one service."""

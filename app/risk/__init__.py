@@ -1,0 +1,1 @@
+"""Pure risk checks of (OrderRequest, PreTradeContext); no database, no Flask, no clock."""
