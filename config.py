@@ -41,34 +41,28 @@ def _flag(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
-def _int(name: str, default: int) -> int:
+def _parsed(name: str, default, parse, description: str):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        return parse(raw.strip())
+    except (ValueError, ArithmeticError):
+        raise ConfigError(f"{name} must be {description}, not {raw!r}") from None
+
+
+def _int(name: str, default: int) -> int:
+    return _parsed(name, default, int, "a whole number")
 
 
 def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    return _parsed(name, default, float, "a number")
 
 
 def _decimal(name: str, default: str) -> Decimal:
-    raw = os.environ.get(name) or default
-    try:
-        value = Decimal(raw)
-    except ArithmeticError:
-        raise ConfigError(f"{name} must be a decimal number, not {raw!r}") from None
+    value = _parsed(name, Decimal(default), Decimal, "a decimal number")
     if not value.is_finite():
-        raise ConfigError(f"{name} must be a finite number, not {raw!r}")
+        raise ConfigError(f"{name} must be a finite number, not {value}")
     return value
 
 

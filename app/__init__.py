@@ -26,8 +26,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 
 def register_config(app: Flask, config: Config, overrides: dict | None) -> None:
-    app.config.update({key: value for key, value in vars(config).items() if key.isupper()})
-    app.config.update({key: getattr(config, key) for key in dir(type(config)) if key.isupper()})
+    app.config.update({key: getattr(config, key) for key in dir(config) if key.isupper()})
     if overrides:
         app.config.update(overrides)
     app.config["ENV_NAME"] = config.ENV_NAME

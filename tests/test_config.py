@@ -131,3 +131,18 @@ def test_proxy_fix_makes_forwarded_scheme_and_address_visible(production_env):
         "/_whoami", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     )
     assert seen == {"scheme": "https", "addr": "203.0.113.9"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LOGIN_LOCKOUT_THRESHOLD", "ten", "must be a whole number"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "lots", "must be a number"),
+        ("DEFAULT_PAPER_BALANCE", "1e", "must be a decimal number"),
+        ("DEFAULT_PAPER_BALANCE", "Infinity", "must be a finite number"),
+    ],
+)
+def test_malformed_numbers_in_the_environment_are_clear_errors(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"{name} {message}"):
+        load_config("development")
