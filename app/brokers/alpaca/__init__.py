@@ -1,0 +1,1 @@
+"""Alpaca: Trading API v2 (paper and live) and Market Data API v2."""
