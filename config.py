@@ -128,6 +128,18 @@ class Config:
         self.RISK_DISCLOSURE_VERSION = os.environ.get("RISK_DISCLOSURE_VERSION", "2026-01")
         self.DEFAULT_RISK_LIMITS = dict(DEFAULT_RISK_LIMITS)
 
+        self.BROKER_BASE_URLS = _broker_base_urls()
+        self.ALPACA_DATA_FEED = os.environ.get("ALPACA_DATA_FEED", "iex")
+        # Broker rate-limit counters: shared through Redis in production like the login limits.
+        self.BROKER_RATELIMIT_STORAGE_URI = os.environ.get("BROKER_RATELIMIT_STORAGE_URI") or self.RATELIMIT_STORAGE_URI
+        self.BROKER_CONNECT_TIMEOUT_SECONDS = _float("BROKER_CONNECT_TIMEOUT_SECONDS", 3.05)
+        self.BROKER_READ_TIMEOUT_SECONDS = _float("BROKER_READ_TIMEOUT_SECONDS", 10.0)
+        self.BROKER_CIRCUIT_FAILURES = _int("BROKER_CIRCUIT_FAILURES", 5)
+        self.BROKER_CIRCUIT_COOLDOWN_SECONDS = _float("BROKER_CIRCUIT_COOLDOWN_SECONDS", 60.0)
+        self.PAPER_COMMISSION_PER_ORDER = _decimal("PAPER_COMMISSION_PER_ORDER", "0")
+        self.PAPER_COMMISSION_PER_CONTRACT = _decimal("PAPER_COMMISSION_PER_CONTRACT", "0.65")
+        self.PAPER_SLIPPAGE_BPS = _decimal("PAPER_SLIPPAGE_BPS", "0")
+
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
         self.SENTRY_DSN = os.environ.get("SENTRY_DSN") or None
         self.SENTRY_TRACES_SAMPLE_RATE = _float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
@@ -198,6 +210,27 @@ class ProductionConfig(Config):
             problems.append("MOCK_BROKERS is switched on")
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+# Each broker's base URLs may be pointed elsewhere (a recording proxy, a test double) from the environment.
+BROKER_URL_VARIABLES = {
+    "tradier": {"sandbox": "TRADIER_SANDBOX_URL", "production": "TRADIER_PRODUCTION_URL"},
+    "alpaca": {"paper": "ALPACA_PAPER_URL", "live": "ALPACA_LIVE_URL", "data": "ALPACA_DATA_URL"},
+    "zerodha": {"live": "KITE_API_URL", "login": "KITE_LOGIN_URL"},
+    "trading212": {"demo": "TRADING212_DEMO_URL", "live": "TRADING212_LIVE_URL"},
+}
+
+
+def _broker_base_urls() -> dict[str, dict[str, str]]:
+    urls: dict[str, dict[str, str]] = {}
+    for broker, variables in BROKER_URL_VARIABLES.items():
+        for key, variable in variables.items():
+            value = (os.environ.get(variable) or "").strip()
+            if value:
+                if not value.startswith(("https://", "http://")):
+                    raise ConfigError(f"{variable} must be an http(s) URL, not {value!r}")
+                urls.setdefault(broker, {})[key] = value.rstrip("/")
+    return urls
 
 
 def _development_encryption_key() -> str:

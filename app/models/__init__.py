@@ -4,6 +4,7 @@ from app.models.broker_connection import BrokerConnection
 from app.models.compliance import ComplianceFlag
 from app.models.job_run import JobRun
 from app.models.order import Order, OrderFill
+from app.models.paper import PaperAccount, PaperHoldingRow, PaperOrderRow
 from app.models.platform import PlatformSettings
 from app.models.position import Position
 from app.models.quote import Quote
@@ -17,6 +18,9 @@ __all__ = [
     "JobRun",
     "Order",
     "OrderFill",
+    "PaperAccount",
+    "PaperHoldingRow",
+    "PaperOrderRow",
     "PlatformSettings",
     "Position",
     "RiskLimits",
