@@ -50,6 +50,13 @@ def build(harness, clock, **options):
     return harness.build(offline_options(clock, **options))
 
 
+class _Unlimited:
+    """A limiter that never refuses."""
+
+    def acquire(self, scope, rules):
+        return None
+
+
 def _http_calls(rsps):
     return [(call.request.method, call.request.url.split("?")[0]) for call in rsps.calls]
 
@@ -259,7 +266,10 @@ def test_the_circuit_opens_after_repeated_failures_and_fails_fast(http_harness, 
     method, url = http_harness.endpoint("account")
     rsps.add(method, url, status=503, body="down")
     breaker = CircuitBreaker(failure_threshold=2, cooldown_seconds=60, clock=clock)
-    adapter = build(http_harness, clock, breaker=breaker)
+    options = offline_options(clock, breaker=breaker)
+    # This test is about the breaker: a slow per-endpoint limit (Trading 212: 1 per 5 s) must not interfere.
+    options.limiter = _Unlimited()
+    adapter = http_harness.build(options)
     for _ in range(2):
         with pytest.raises(BrokerUnavailable):
             adapter.get_account()

@@ -1,0 +1,1 @@
+"""Trading 212 Public API v0 (beta): Invest and Stocks ISA accounts, demo and live."""
