@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import responses
 import sqlalchemy as sa
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
@@ -159,3 +160,25 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def clock():
+    """A controllable clock whose sleep only moves time forward."""
+    from tests.brokers.harness import FakeClock
+
+    return FakeClock()
+
+
+@pytest.fixture
+def rsps():
+    """Intercepts every HTTP call; a request that matches no registered mock fails."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def strict_rsps():
+    """As rsps, and every registered request must also have been made."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock

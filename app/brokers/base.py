@@ -120,12 +120,25 @@ class Broker(ABC):
     def cancel_order(self, broker_order_id: str) -> None:
         """Ask the broker to cancel; the order's final state is read back later."""
 
-    @abstractmethod
     def get_quotes(self, symbols: list[str]) -> dict[str, Quote]:
         """Latest quotes keyed by symbol, at most `capabilities.quote_batch_size` per call.
 
-        Unknown symbols are left out rather than failing the batch.
+        Unknown symbols are left out rather than failing the batch. No symbols means no call;
+        too many, or a broker without quotes, is an InvalidRequest before any call.
         """
+        if not symbols:
+            return {}
+        if not self.capabilities.has_quotes:
+            raise InvalidRequest(f"{self.name} offers no quotes", broker_code="QUOTES_UNSUPPORTED")
+        if len(symbols) > self.capabilities.quote_batch_size:
+            raise InvalidRequest(
+                f"at most {self.capabilities.quote_batch_size} symbols per quote call", broker_code="TOO_MANY_SYMBOLS"
+            )
+        return self._fetch_quotes(symbols)
+
+    def _fetch_quotes(self, symbols: list[str]) -> dict[str, Quote]:
+        """One batch of quotes from the broker; adapters with quotes implement it."""
+        raise InvalidRequest(f"{self.name} offers no quotes", broker_code="QUOTES_UNSUPPORTED")
 
     def find_order_by_client_id(self, client_order_id: str) -> OrderReport | None:
         """The order we sent under this id, if the broker can say (by its idempotency key or tag)."""

@@ -7,7 +7,7 @@ from responses import matchers
 
 from app.brokers.alpaca.adapter import AlpacaAdapter
 from app.domain.broker_types import AccountSnapshot, BrokerPosition, OrderAck, Quote
-from app.domain.enums import OrderSide, OrderStatus, OrderType
+from app.domain.enums import OrderSide, OrderStatus
 from app.domain.orders import OrderRequest
 from app.brokers.parsing import parse_timestamp
 from tests.brokers.harness import BrokerHarness

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 import requests
-import responses
 
 from app.brokers.base import (
     AuthError,
@@ -19,7 +18,7 @@ from app.brokers.base import (
 )
 from app.brokers.circuit import CircuitBreaker
 from app.domain.broker_types import AccountSnapshot, BrokerPosition, OrderAck, OrderReport
-from tests.brokers.harness import OPERATIONS, FakeClock, offline_options
+from tests.brokers.harness import OPERATIONS, offline_options
 from tests.brokers.registry_of_harnesses import ALL_HARNESSES, HTTP_HARNESSES
 
 READ_OPERATIONS = ("account", "positions", "orders", "order")
@@ -33,17 +32,6 @@ def harness(request):
 @pytest.fixture(params=HTTP_HARNESSES, ids=lambda h: h.name)
 def http_harness(request):
     return request.param()
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def build(harness, clock, **options):

@@ -7,7 +7,6 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import responses
 from limits.storage import MemoryStorage
 from responses import matchers
 
@@ -17,7 +16,7 @@ from app.brokers.zerodha import login, mapping
 from app.brokers.zerodha.adapter import KiteAdapter, kite_tag
 from app.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from app.domain.orders import OrderRequest
-from tests.brokers.harness import FakeClock, offline_options
+from tests.brokers.harness import offline_options
 from tests.brokers.kite_harness import (
     API_KEY, API_SECRET, AUTH, BASE, CREDENTIALS, ORDER_ID, KiteHarness, history_json,
     holding_json, net_position_json, order_json, quote_json, success,
@@ -27,14 +26,8 @@ REQUEST_TOKEN = "Rq7Tok3nAbc123"
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
+def rsps(strict_rsps):
+    return strict_rsps
 
 
 @pytest.fixture

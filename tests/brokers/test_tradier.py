@@ -15,7 +15,7 @@ from app.domain.broker_types import Greeks, OrderAck
 from app.domain.enums import AssetClass, OrderSide, OrderStatus, OrderType, TimeInForce
 from app.domain.options import OptionRight
 from app.domain.orders import OrderRequest, PositionEffect
-from tests.brokers.harness import FakeClock, offline_options
+from tests.brokers.harness import offline_options
 from tests.brokers.tradier_harness import (
     ACCOUNT,
     ACCOUNT_ID,
@@ -34,17 +34,6 @@ GREEKS = {"delta": -0.9604526529331165, "gamma": 0.005467830085355449, "theta": 
           "vega": 0.024449975355968073, "rho": 0.0016218090363680116, "phi": -0.001667023522931263,
           "bid_iv": 0.0, "mid_iv": 0.568797, "ask_iv": 0.568797, "smv_vol": 0.471,
           "updated_at": "2024-01-12 15:59:03"}
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture

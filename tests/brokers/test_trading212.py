@@ -5,7 +5,6 @@ import base64
 from decimal import Decimal
 
 import pytest
-import responses
 from responses import matchers
 
 from app.brokers.base import AuthError, BrokerUnavailable, InvalidRequest, OrderRejected, RateLimited
@@ -13,7 +12,7 @@ from app.brokers.trading212.adapter import Trading212Adapter, exchange_for_ticke
 from app.brokers.trading212.mapping import parse_error, wire_number
 from app.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from app.domain.orders import OrderRequest
-from tests.brokers.harness import FakeClock, offline_options
+from tests.brokers.harness import offline_options
 from tests.brokers.trading212_harness import (
     API_KEY,
     API_SECRET,
@@ -29,14 +28,8 @@ AUTH = {"Authorization": EXPECTED_BASIC}
 
 
 @pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
+def rsps(strict_rsps):
+    return strict_rsps
 
 
 @pytest.fixture

@@ -3,23 +3,16 @@ from decimal import Decimal
 
 import pytest
 import requests
-import responses
 
 from app.domain.enums import ConnectionStatus
 from app.extensions import db
 from app.services import accounts
 from app.services.connection_check import check_connection
-from tests.brokers.alpaca_harness import AUTH, KEY_ID, SECRET, AlpacaHarness
+from tests.brokers.alpaca_harness import KEY_ID, SECRET, AlpacaHarness
 from tests.factories import UserFactory
 
 PAPER = "https://paper-api.alpaca.markets"
 LIVE = "https://api.alpaca.markets"
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture

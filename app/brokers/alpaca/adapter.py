@@ -63,11 +63,7 @@ class AlpacaAdapter(Broker):
     def cancel_order(self, broker_order_id: str) -> None:
         self._client.cancel_order(broker_order_id)
 
-    def get_quotes(self, symbols: list[str]) -> dict[str, Quote]:
-        if not symbols:
-            return {}
-        if len(symbols) > self.capabilities.quote_batch_size:
-            raise InvalidRequest(f"at most {self.capabilities.quote_batch_size} symbols per quote call")
+    def _fetch_quotes(self, symbols: list[str]) -> dict[str, Quote]:
         return mapping.quotes(self._client.latest_quotes(symbols, self._data_feed))
 
     def find_order_by_client_id(self, client_order_id: str) -> OrderReport | None:

@@ -84,11 +84,7 @@ class PaperAdapter(Broker):
         order = self._store.order_by_client_id(client_order_id)
         return _report(order) if order else None
 
-    def get_quotes(self, symbols: list[str]) -> dict[str, Quote]:
-        if not symbols:
-            return {}
-        if len(symbols) > self.capabilities.quote_batch_size:
-            raise InvalidRequest(f"at most {self.capabilities.quote_batch_size} symbols per quote call")
+    def _fetch_quotes(self, symbols: list[str]) -> dict[str, Quote]:
         return self._quote_map(set(symbols))
 
     # --- acting ----------------------------------------------------------------------------------

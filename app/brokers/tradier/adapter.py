@@ -115,13 +115,7 @@ class TradierAdapter(Broker):
     def cancel_order(self, broker_order_id: str) -> None:
         self._client.cancel_order(broker_order_id)
 
-    def get_quotes(self, symbols: list[str]) -> dict[str, Quote]:
-        if not symbols:
-            return {}
-        if len(symbols) > self.capabilities.quote_batch_size:
-            raise InvalidRequest(
-                f"at most {self.capabilities.quote_batch_size} symbols per quote call", broker_code="TOO_MANY_SYMBOLS"
-            )
+    def _fetch_quotes(self, symbols: list[str]) -> dict[str, Quote]:
         return mapping.quotes(self._client.quotes(symbols))
 
     def get_option_expirations(self, underlying: str) -> list[date]:

@@ -6,7 +6,7 @@ from app.brokers.http import HttpOptions
 from app.brokers.trading212 import mapping
 from app.brokers.trading212.client import BASE_URLS, Trading212Client
 from app.brokers.trading212.mapping import exchange_for_ticker
-from app.domain.broker_types import AccountSnapshot, BrokerPosition, Capabilities, OrderAck, OrderReport, Quote
+from app.domain.broker_types import AccountSnapshot, BrokerPosition, Capabilities, OrderAck, OrderReport
 from app.domain.enums import AssetClass, OrderType, TimeInForce
 from app.domain.orders import OrderRequest
 
@@ -22,7 +22,7 @@ class Trading212Adapter(Broker):
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT}),
         time_in_force=frozenset({TimeInForce.DAY, TimeInForce.GTC}),
         fractional_quantities=True,
-        quote_batch_size=0,  # there is no market-data endpoint at all
+        quote_batch_size=0,  # no market-data endpoint at all: positions are marked from their currentPrice
         idempotent_client_order_id=False,
         has_quotes=False,
     )
@@ -86,9 +86,3 @@ class Trading212Adapter(Broker):
     def cancel_order(self, broker_order_id: str) -> None:
         # A 200 with an empty body means the cancel was requested, not done: a fill may still win.
         self._client.cancel_order(str(broker_order_id))
-
-    def get_quotes(self, symbols: list[str]) -> dict[str, Quote]:
-        if not symbols:
-            return {}
-        # Positions are marked from their currentPrice instead; see get_positions.
-        raise InvalidRequest("Trading 212 offers no quotes", broker_code="QUOTES_UNSUPPORTED")

@@ -90,11 +90,7 @@ class KiteAdapter(Broker):
         parent = state.get("parent_order_id")
         self._client.cancel_order(mapping.variety(state), broker_order_id, str(parent) if parent else None)
 
-    def get_quotes(self, symbols: list[str]) -> dict[str, Quote]:
-        if not symbols:
-            return {}
-        if len(symbols) > self.capabilities.quote_batch_size:
-            raise InvalidRequest(f"at most {self.capabilities.quote_batch_size} symbols per quote call")
+    def _fetch_quotes(self, symbols: list[str]) -> dict[str, Quote]:
         symbols = list(dict.fromkeys(symbols))
         for symbol in symbols:
             mapping.split_symbol(symbol)
