@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 # The root may be padded to six characters with spaces in the OSI form; both forms are accepted.
@@ -47,10 +47,9 @@ class OptionSymbol:
 
     def format(self) -> str:
         """The compact OCC form brokers such as Tradier expect (no padding)."""
-        try:
-            thousandths = (self.strike * 1000).to_integral_exact()
-        except InvalidOperation:
-            raise InvalidOptionSymbol(f"strike {self.strike} has more than three decimals") from None
+        thousandths = self.strike * 1000
+        if thousandths != thousandths.to_integral_value():
+            raise InvalidOptionSymbol(f"strike {self.strike} has more than three decimals")
         if not 0 < thousandths < 10**8:
             raise InvalidOptionSymbol(f"strike {self.strike} cannot be written in eight digits")
         return f"{self.root}{self.expiry:%y%m%d}{self.right.value}{int(thousandths):08d}"

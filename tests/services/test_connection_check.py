@@ -61,3 +61,18 @@ def test_a_rate_limited_test_says_when_to_retry(connection, rsps):
     rsps.get(f"{PAPER}/v2/account", status=429, headers={"Retry-After": "90"}, body="slow down")
     result = check_connection(connection)
     assert result.code == "RATE_LIMITED" and "90 seconds" in result.message
+
+
+def test_repeated_failures_open_the_breaker_and_the_connection_shows_it(app_factory, rsps):
+    app = app_factory(BROKER_CIRCUIT_FAILURES=1)
+    with app.app_context():
+        connection = accounts.create_connection(
+            UserFactory(), "alpaca", "paper", "Alpaca", {"key_id": KEY_ID, "secret_key": SECRET}
+        )
+        rsps.get(f"{PAPER}/v2/account", status=503, body="down")
+        assert check_connection(connection).code == "BROKER_DOWN"
+        calls = len(rsps.calls)
+        assert accounts.breaker_state(connection).state == "open"
+        again = check_connection(connection)
+        assert again.code == "BROKER_DOWN" and "paused" in again.message
+        assert len(rsps.calls) == calls  # failed fast, without a network call
