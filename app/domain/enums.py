@@ -84,6 +84,7 @@ class OrderSource(StrEnum):
     MONITOR = "monitor"
     KILL_SWITCH = "kill_switch"
     RECONCILIATION = "reconciliation"
+    EXTERNAL = "external"  # found at the broker, never sent by us
 
 
 class OrderStatus(StrEnum):
@@ -97,6 +98,9 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    # We know it never reached the broker (refused by our rate limiter, credentials, an open circuit):
+    # not denied by a check, not rejected by the broker, and safe to place again as a new order.
+    FAILED = "failed"
 
 
 class FlagStatus(StrEnum):

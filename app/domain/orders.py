@@ -32,6 +32,14 @@ class OrderRequest:
     product: str | None = None
 
     @property
+    def multiplier(self) -> Decimal:
+        return Decimal("100") if self.asset_class == AssetClass.OPTION else Decimal("1")
+
+    def notional(self, price: Decimal) -> Decimal:
+        """What the order is worth at `price`, contracts times the multiplier included."""
+        return self.quantity * price * self.multiplier
+
+    @property
     def needs_limit_price(self) -> bool:
         return self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
 
@@ -41,7 +49,8 @@ class OrderRequest:
 
 
 FINAL_STATUSES = frozenset(
-    {OrderStatus.DENIED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+    {OrderStatus.DENIED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED,
+     OrderStatus.FAILED}
 )
 OPEN_STATUSES = frozenset(
     {OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL}
@@ -52,7 +61,7 @@ OPEN_STATUSES = frozenset(
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_SUBMIT: frozenset(
         {OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.REJECTED,
-         OrderStatus.UNKNOWN, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+         OrderStatus.UNKNOWN, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.FAILED}
     ),
     OrderStatus.UNKNOWN: frozenset(
         {OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.REJECTED,
@@ -73,7 +82,13 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REJECTED: frozenset(),
     OrderStatus.EXPIRED: frozenset(),
+    OrderStatus.FAILED: frozenset(),
 }
+# Orders that may still change at the broker, and so must be reconciled.
+UNSETTLED_STATUSES = frozenset(
+    {OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED,
+     OrderStatus.PENDING_CANCEL}
+)
 
 
 class IllegalTransition(ValueError):
