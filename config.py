@@ -82,6 +82,8 @@ DEFAULT_RISK_LIMITS: dict[str, Decimal | int | None] = {
     "min_account_balance": Decimal("0"),
     "max_daily_loss_amount": None,
     "max_position_value": None,
+    # Shares and options on one underlying together, as a share of equity.
+    "max_symbol_concentration_percent": Decimal("5"),
     "max_portfolio_delta": None,
     "max_portfolio_theta": None,
     "max_portfolio_vega": None,
@@ -136,6 +138,18 @@ class Config:
         self.BROKER_READ_TIMEOUT_SECONDS = _float("BROKER_READ_TIMEOUT_SECONDS", 10.0)
         self.BROKER_CIRCUIT_FAILURES = _int("BROKER_CIRCUIT_FAILURES", 5)
         self.BROKER_CIRCUIT_COOLDOWN_SECONDS = _float("BROKER_CIRCUIT_COOLDOWN_SECONDS", 60.0)
+        self.STALE_QUOTE_SECONDS = _int("STALE_QUOTE_SECONDS", 300)
+        self.KYC_TRADE_THRESHOLD = _decimal("KYC_TRADE_THRESHOLD", "10000")
+        self.KYC_DAILY_VOLUME = _decimal("KYC_DAILY_VOLUME", "50000")
+        self.LARGE_TRANSACTION_THRESHOLD = _decimal("LARGE_TRANSACTION_THRESHOLD", "50000")
+        self.LIVE_CONFIRM_THRESHOLD = _decimal("LIVE_CONFIRM_THRESHOLD", "5000")
+        self.DUPLICATE_ORDER_WINDOW_SECONDS = _int("DUPLICATE_ORDER_WINDOW_SECONDS", 60)
+        self.ORDER_BURST_COUNT = _int("ORDER_BURST_COUNT", 5)
+        self.ORDER_BURST_SECONDS = _int("ORDER_BURST_SECONDS", 10)
+        self.ROUND_TRIP_SECONDS = _int("ROUND_TRIP_SECONDS", 300)
+        self.OUTSIZED_ORDER_MULTIPLE = _decimal("OUTSIZED_ORDER_MULTIPLE", "10")
+        # An order still pending_submit after this long was never confirmed sent: reconciliation looks for it.
+        self.RECONCILE_PENDING_GRACE_SECONDS = _int("RECONCILE_PENDING_GRACE_SECONDS", 120)
         self.PAPER_COMMISSION_PER_ORDER = _decimal("PAPER_COMMISSION_PER_ORDER", "0")
         self.PAPER_COMMISSION_PER_CONTRACT = _decimal("PAPER_COMMISSION_PER_CONTRACT", "0.65")
         self.PAPER_SLIPPAGE_BPS = _decimal("PAPER_SLIPPAGE_BPS", "0")

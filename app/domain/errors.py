@@ -43,3 +43,9 @@ class NotFound(PortcullisError):
     """Nothing the caller may see exists under that id."""
 
     http_status = 404
+
+
+class Unavailable(PortcullisError):
+    """Something the request depends on (a broker, usually) cannot be reached now; nothing was done."""
+
+    http_status = 503

@@ -45,7 +45,8 @@ class Verdict:
 
 
 def _text(details: dict) -> dict[str, str]:
-    return {key: str(value) for key, value in details.items()}
+    """Details as text; decimals in plain notation without storage padding (1001, not 1001.00000000)."""
+    return {key: f"{value.normalize():f}" if isinstance(value, Decimal) else str(value) for key, value in details.items()}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from app.models.audit import AuditEvent
 from app.models.broker_connection import BrokerConnection
 from app.models.compliance import ComplianceFlag
+from app.models.equity_snapshot import EquitySnapshot, SnapshotKind
 from app.models.job_run import JobRun
 from app.models.order import Order, OrderFill
 from app.models.paper import PaperAccount, PaperHoldingRow, PaperOrderRow
@@ -15,6 +16,8 @@ __all__ = [
     "AuditEvent",
     "BrokerConnection",
     "ComplianceFlag",
+    "EquitySnapshot",
+    "SnapshotKind",
     "JobRun",
     "Order",
     "OrderFill",

@@ -25,6 +25,8 @@ class Order(db.Model):
     """One order as requested, as checked, and as the broker answered it."""
 
     __tablename__ = "orders"
+    # Unique per user: our idempotency key, and the one brokers de-duplicate on.
+    __table_args__ = (UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -33,7 +35,7 @@ class Order(db.Model):
     connection_id: Mapped[int | None] = mapped_column(
         ForeignKey("broker_connections.id", ondelete="SET NULL"), index=True
     )
-    client_order_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    client_order_id: Mapped[str] = mapped_column(String(64), nullable=False)
     broker_order_id: Mapped[str | None] = mapped_column(String(128), index=True)
     symbol: Mapped[str] = mapped_column(String(64), nullable=False)
     asset_class: Mapped[AssetClass] = mapped_column(enum_column_type(AssetClass), nullable=False)
@@ -46,6 +48,8 @@ class Order(db.Model):
     status: Mapped[OrderStatus] = mapped_column(enum_column_type(OrderStatus), nullable=False, index=True)
     trading_mode: Mapped[TradingMode] = mapped_column(enum_column_type(TradingMode), nullable=False)
     source: Mapped[OrderSource] = mapped_column(enum_column_type(OrderSource), nullable=False)
+    # The price the checks valued the order at (its limit, its stop, or the quote at the time).
+    reference_price: Mapped[Decimal | None] = mapped_column(Amount())
     filled_quantity: Mapped[Decimal] = mapped_column(Amount(), nullable=False, default=Decimal("0"))
     avg_fill_price: Mapped[Decimal | None] = mapped_column(Amount())
     commission: Mapped[Decimal] = mapped_column(Amount(), nullable=False, default=Decimal("0"))
@@ -61,6 +65,14 @@ class Order(db.Model):
     fills: Mapped[list["OrderFill"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderFill.filled_at"
     )
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def multiplier(self) -> Decimal:
+        return Decimal("100") if self.asset_class == AssetClass.OPTION else Decimal("1")
 
     def __repr__(self) -> str:
         return f"<Order {self.id} {self.side} {self.quantity} {self.symbol} {self.status}>"

@@ -21,5 +21,11 @@ class Quote(db.Model):
     bid: Mapped[Decimal | None] = mapped_column(Amount())
     ask: Mapped[Decimal | None] = mapped_column(Amount())
     last: Mapped[Decimal | None] = mapped_column(Amount())
+    # Option greeks per share of the underlying, where the source gives them.
+    delta: Mapped[Decimal | None] = mapped_column(Amount())
+    gamma: Mapped[Decimal | None] = mapped_column(Amount())
+    theta: Mapped[Decimal | None] = mapped_column(Amount())
+    vega: Mapped[Decimal | None] = mapped_column(Amount())
+    implied_volatility: Mapped[Decimal | None] = mapped_column(Amount())
     as_of: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

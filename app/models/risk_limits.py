@@ -36,6 +36,7 @@ class RiskLimits(db.Model):
     min_account_balance: Mapped[Decimal | None] = mapped_column(Amount())
     max_daily_loss_amount: Mapped[Decimal | None] = mapped_column(Amount())
     max_position_value: Mapped[Decimal | None] = mapped_column(Amount())
+    max_symbol_concentration_percent: Mapped[Decimal | None] = mapped_column(Amount(**PERCENT))
     max_portfolio_delta: Mapped[Decimal | None] = mapped_column(Amount())
     max_portfolio_theta: Mapped[Decimal | None] = mapped_column(Amount())
     max_portfolio_vega: Mapped[Decimal | None] = mapped_column(Amount())
@@ -55,6 +56,7 @@ class RiskLimits(db.Model):
         "min_account_balance",
         "max_daily_loss_amount",
         "max_position_value",
+        "max_symbol_concentration_percent",
         "max_portfolio_delta",
         "max_portfolio_theta",
         "max_portfolio_vega",

@@ -18,7 +18,8 @@ from app.extensions import db
 from app.models import BrokerConnection, User
 from app.services.audit import record_event
 from app.services.credentials import read_connection_credentials, store_connection_credentials
-from app.services.paper_venue import SqlPaperStore, stored_quotes
+from app.services.market_data import stored_quotes
+from app.services.paper_venue import SqlPaperStore
 
 # What each broker needs to be reached, and what it may also carry.
 REQUIRED_CREDENTIALS: dict[BrokerName, tuple[str, ...]] = {

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.brokers.paper.store import PaperHolding, PaperOrder
-from app.domain.broker_types import Quote
 from app.extensions import db
 from app.models import PaperAccount, PaperHoldingRow, PaperOrderRow
-from app.models import Quote as QuoteRow
 
 _ID_PREFIX = "paper-"
 
@@ -22,8 +20,22 @@ class SqlPaperStore:
         self._opening_cash = opening_cash
         self.currency = currency
 
-    def _account(self) -> PaperAccount:
-        account = db.session.get(PaperAccount, self._connection_id)
+    def lock(self) -> None:
+        # Venue changes happen outside the user's order lock (after the write-ahead commit), so the
+        # account row is the venue's own lock: two fills can never both spend the same cash.
+        self._account(for_update=True)
+
+    def _account(self, for_update: bool = False) -> PaperAccount:
+        query = select(PaperAccount).where(PaperAccount.connection_id == self._connection_id)
+        if for_update:
+            if db.session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update()
+            else:
+                db.session.execute(
+                    update(PaperAccount).where(PaperAccount.connection_id == self._connection_id)
+                    .values(connection_id=PaperAccount.connection_id)
+                )
+        account = db.session.scalar(query.execution_options(populate_existing=True))
         if account is None:
             account = PaperAccount(connection_id=self._connection_id, cash=self._opening_cash, currency=self.currency)
             db.session.add(account)
@@ -123,14 +135,3 @@ def _to_order(row: PaperOrderRow) -> PaperOrder:
         order_id=f"{_ID_PREFIX}{row.id}", created_at=row.placed_at,
         **{name: getattr(row, name) for name in _ORDER_FIELDS},
     )
-
-
-def stored_quotes(symbols: list[str]) -> dict[str, Quote]:
-    """The freshest stored quote of each symbol, whichever source wrote it."""
-    if not symbols:
-        return {}
-    rows = db.session.scalars(select(QuoteRow).where(QuoteRow.symbol.in_(symbols)).order_by(QuoteRow.as_of))
-    freshest: dict[str, Quote] = {}
-    for row in rows:
-        freshest[row.symbol] = Quote(row.symbol, row.bid, row.ask, row.last, row.as_of)
-    return freshest

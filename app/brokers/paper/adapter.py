@@ -90,6 +90,7 @@ class PaperAdapter(Broker):
     # --- acting ----------------------------------------------------------------------------------
 
     def place_order(self, request: OrderRequest, client_order_id: str) -> OrderAck:
+        self._store.lock()
         existing = self._store.order_by_client_id(client_order_id)
         if existing is not None:
             return OrderAck(existing.order_id, existing.status, client_order_id)
@@ -114,6 +115,7 @@ class PaperAdapter(Broker):
         return OrderAck(order.order_id, order.status, client_order_id)
 
     def cancel_order(self, broker_order_id: str) -> None:
+        self._store.lock()
         order = self._store.order(broker_order_id)
         if order is None:
             raise InvalidRequest(f"no paper order {broker_order_id}", status_code=404)
@@ -124,6 +126,7 @@ class PaperAdapter(Broker):
 
     def match_resting_orders(self) -> list[str]:
         """Fill every resting order the latest prices now cross; returns the ids that changed."""
+        self._store.lock()
         resting = [o for o in self._store.orders() if o.status in OPEN_STATUSES]
         quotes = self._quote_map({o.symbol for o in resting})
         changed = []
@@ -150,6 +153,7 @@ class PaperAdapter(Broker):
 
     def expire_day_orders(self) -> list[str]:
         """At the session's close, day orders still resting expire."""
+        self._store.lock()
         expired = []
         for order in self._store.orders():
             if order.status in OPEN_STATUSES and order.time_in_force == TimeInForce.DAY:

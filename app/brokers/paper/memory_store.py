@@ -18,6 +18,9 @@ class InMemoryPaperStore:
         self._orders: dict[str, PaperOrder] = {}
         self._ids = itertools.count(1)
 
+    def lock(self) -> None:
+        """One process, one thread per test: nothing to serialise."""
+
     def cash(self) -> Decimal:
         return self._cash
 

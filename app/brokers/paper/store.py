@@ -45,6 +45,9 @@ class PaperStore(Protocol):
 
     currency: str
 
+    def lock(self) -> None:
+        """Serialise changes to this account until the caller's transaction ends."""
+
     def cash(self) -> Decimal: ...
 
     def set_cash(self, amount: Decimal) -> None: ...

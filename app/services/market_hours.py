@@ -1,0 +1,72 @@
+"""Which exchange an instrument trades on, whether it is open, and its trading day and week."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import cache
+
+import exchange_calendars
+import pandas as pd
+
+from app.domain.enums import BrokerName
+
+US = "XNYS"
+# exchange-calendars has no separate NSE calendar; NSE and BSE share sessions and holidays.
+INDIA = "XBOM"
+_TRADING212_SUFFIXES = (("_US_EQ", US), ("l_EQ", "XLON"), ("d_EQ", "XETR"))
+
+
+def calendar_name(broker: BrokerName, symbol: str) -> str:
+    """NYSE for the US brokers, NSE/BSE for Kite symbols, the listing's exchange for Trading 212 tickers."""
+    if broker == BrokerName.ZERODHA or (":" in symbol and symbol.split(":", 1)[0] in ("NSE", "BSE", "NFO", "BFO")):
+        return INDIA  # Kite, and Kite symbols traded on paper
+    if broker == BrokerName.TRADING212:
+        for suffix, name in _TRADING212_SUFFIXES:
+            if symbol.endswith(suffix):
+                return name
+    return US
+
+
+@cache
+def _calendar(name: str):
+    return exchange_calendars.get_calendar(name)
+
+
+def _minute(now: datetime) -> pd.Timestamp:
+    return pd.Timestamp(now).tz_convert("UTC").floor("min")
+
+
+def is_open(name: str, now: datetime) -> bool:
+    """True during a regular session (holidays and weekends are closed)."""
+    return bool(_calendar(name).is_open_on_minute(_minute(now)))
+
+
+def trading_day(name: str, now: datetime) -> date:
+    """The session `now` belongs to: the one in progress, else the last one to have opened (before the open, yesterday's)."""
+    return _calendar(name).minute_to_session(_minute(now), direction="previous").date()
+
+
+def week_start(name: str, day: date) -> date:
+    """The first trading day of the week `day` falls in."""
+    calendar = _calendar(name)
+    monday = pd.Timestamp(day - timedelta(days=day.weekday()))
+    sessions = calendar.sessions_in_range(monday, monday + pd.Timedelta(days=6))
+    return sessions[0].date() if len(sessions) else day
+
+
+def next_open(name: str, now: datetime) -> datetime:
+    """When the exchange next opens after `now` (UTC)."""
+    return _calendar(name).next_open(_minute(now)).to_pydatetime()
+
+
+def next_week_open(name: str, now: datetime) -> datetime:
+    """The open of the first session of next week."""
+    calendar = _calendar(name)
+    local = pd.Timestamp(now).tz_convert(calendar.tz)
+    next_monday = (local + pd.Timedelta(days=7 - local.weekday())).normalize().tz_localize(None)
+    session = calendar.date_to_session(next_monday, direction="next")
+    return calendar.session_open(session).to_pydatetime()
+
+
+def calendar_tz(name: str):
+    """The exchange's own time zone."""
+    return _calendar(name).tz

@@ -1,0 +1,204 @@
+"""Taking the user's lock and gathering everything the checks may look at."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.brokers.base import Broker, BrokerError
+from app.domain.enums import LIVE_ENVIRONMENTS, AssetClass, KycStatus, OrderSide, OrderSource, OrderStatus, OrderType
+from app.domain.options import InvalidOptionSymbol, OptionSymbol
+from app.domain.orders import OPEN_STATUSES, OrderRequest
+from app.domain.pretrade import ComplianceSettings, Holding, PreTradeContext, RecentOrder
+from app.extensions import db
+from app.models import BrokerConnection, EquitySnapshot, Order, RiskLimits, SnapshotKind, User
+from app.services import market_hours
+from app.services.market_data import age_seconds, freshest_quotes, store_quotes
+from app.services.platform import platform_settings
+from app.services.two_factor import disclosure_is_current
+
+UNREFLECTED = (OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN)
+# Orders our checks let through (denied and never-sent ones do not count towards rates or volume).
+COUNTED = tuple(s for s in OrderStatus if s not in (OrderStatus.DENIED, OrderStatus.FAILED))
+
+
+def lock_user(user_id: int) -> User:
+    """Begin the order transaction holding the user's row lock, so two orders cannot both pass a limit."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        user = db.session.scalar(
+            select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+        )
+    else:
+        # SQLite has no row locks: a write first takes the database's write lock for this transaction.
+        db.session.execute(update(User).where(User.id == user_id).values(id=User.id))
+        user = db.session.get(User, user_id, populate_existing=True)
+    return user
+
+
+def underlying(symbol: str) -> str:
+    try:
+        return OptionSymbol.parse(symbol).root
+    except InvalidOptionSymbol:
+        return symbol
+
+
+def valuation_price(request: OrderRequest, quote) -> Decimal | None:
+    """What an order is worth per unit for the limits: its limit, its stop, else the side of the quote it meets."""
+    if request.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+        return request.limit_price
+    if request.order_type == OrderType.STOP:
+        return request.stop_price
+    if quote is None:
+        return None
+    touch = quote.ask if request.side == OrderSide.BUY else quote.bid
+    return touch if touch is not None and touch > 0 else quote.last
+
+
+def compliance_settings() -> ComplianceSettings:
+    config = current_app.config
+    return ComplianceSettings(
+        kyc_trade_threshold=config["KYC_TRADE_THRESHOLD"],
+        kyc_daily_volume=config["KYC_DAILY_VOLUME"],
+        large_transaction=config["LARGE_TRANSACTION_THRESHOLD"],
+        live_confirm_threshold=config["LIVE_CONFIRM_THRESHOLD"],
+        duplicate_window_seconds=config["DUPLICATE_ORDER_WINDOW_SECONDS"],
+        burst_orders=config["ORDER_BURST_COUNT"],
+        burst_seconds=config["ORDER_BURST_SECONDS"],
+        round_trip_seconds=config["ROUND_TRIP_SECONDS"],
+        outsized_multiple=config["OUTSIZED_ORDER_MULTIPLE"],
+    )
+
+
+def effective_limits(user: User) -> dict:
+    limits = db.session.scalar(select(RiskLimits).where(RiskLimits.user_id == user.id))
+    defaults = current_app.config["DEFAULT_RISK_LIMITS"]
+    return limits.effective(defaults) if limits else dict(defaults)
+
+
+def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str], now: datetime) -> dict:
+    """Stored quotes, refreshed from the broker for any that are missing or stale (never for the simulator)."""
+    rows = freshest_quotes(symbols)
+    stale_after = current_app.config["STALE_QUOTE_SECONDS"]
+    wanted = sorted(s for s in symbols if (age_seconds(rows.get(s), now) or float("inf")) > stale_after)
+    if wanted and adapter.capabilities.has_quotes and connection.broker != "paper":
+        try:
+            fetched = adapter.get_quotes(wanted[: adapter.capabilities.quote_batch_size])
+        except BrokerError:
+            fetched = {}  # the stale-quote check decides what an old or missing price means
+        if fetched:
+            store_quotes(fetched, connection.broker.value, fetched_at=now)
+            db.session.flush()
+            rows = freshest_quotes(symbols)
+    return rows
+
+
+def _baseline(user: User, connection: BrokerConnection, kind: SnapshotKind, day, equity: Decimal) -> Decimal:
+    """The equity the day (or week) started from; the first look of the period sets it."""
+    snapshot = db.session.scalar(
+        select(EquitySnapshot).where(
+            EquitySnapshot.connection_id == connection.id, EquitySnapshot.kind == kind,
+            EquitySnapshot.trading_day == day,
+        )
+    )
+    if snapshot is None:
+        snapshot = EquitySnapshot(user_id=user.id, connection_id=connection.id, kind=kind, trading_day=day,
+                                  equity=equity)
+        db.session.add(snapshot)
+    return snapshot.equity
+
+
+def _holding(position, quote_row) -> Holding:
+    """A broker position valued at the broker's mark, else our latest trade price, else its cost."""
+    price = position.market_price or (quote_row.last if quote_row is not None else None) or position.avg_price
+    return Holding(
+        symbol=position.symbol, underlying=underlying(position.symbol), quantity=position.quantity, price=price,
+        asset_class=position.asset_class,
+        delta=getattr(quote_row, "delta", None), theta=getattr(quote_row, "theta", None),
+        vega=getattr(quote_row, "vega", None),
+    )
+
+
+def _order_value(order: Order, quote_rows: dict) -> Decimal:
+    price = order.limit_price or order.stop_price or order.reference_price
+    if price is None and order.symbol in quote_rows:
+        row = quote_rows[order.symbol]
+        price = row.ask or row.last
+    return order.remaining_quantity * (price or Decimal("0")) * order.multiplier
+
+
+def build_context(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
+                  source: OrderSource, now: datetime) -> PreTradeContext:
+    """Everything the checks read, taken now, under the user's lock. Raises BrokerError if the account cannot be read."""
+    calendar = market_hours.calendar_name(connection.broker, request.symbol)
+    day = market_hours.trading_day(calendar, now)
+    account = adapter.get_account()
+    positions = adapter.get_positions()
+
+    open_orders = list(db.session.scalars(
+        select(Order).where(Order.user_id == user.id, Order.connection_id == connection.id,
+                            Order.status.in_([*OPEN_STATUSES, *UNREFLECTED]))
+    ))
+    symbols = {request.symbol} | {p.symbol for p in positions} | {o.symbol for o in open_orders}
+    quote_rows = _quote_rows(adapter, connection, symbols, now)
+    quote = quote_rows.get(request.symbol)
+
+    holdings = tuple(_holding(p, quote_rows.get(p.symbol)) for p in positions if p.quantity != 0)
+    open_buys = [o for o in open_orders if o.side == OrderSide.BUY]
+    held = {h.symbol for h in holdings}
+
+    day_start = datetime.combine(day, time.min, ZoneInfo(str(market_hours.calendar_tz(calendar)))).astimezone(timezone.utc)
+    recent = db.session.scalars(
+        select(Order).where(Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
+        .order_by(Order.created_at.desc())
+    )
+    recent_orders = tuple(
+        RecentOrder(o.symbol, o.side, o.quantity,
+                    o.quantity * (o.avg_fill_price or o.reference_price or Decimal("0")) * o.multiplier,
+                    o.created_at, o.filled_quantity > 0)
+        for o in recent
+    )
+
+    option_dte, option_greeks = None, None
+    if request.asset_class == AssetClass.OPTION:
+        try:
+            option_dte = OptionSymbol.parse(request.symbol).days_to_expiry(day)
+        except InvalidOptionSymbol:
+            option_dte = None
+        if quote is not None:
+            option_greeks = (quote.delta, quote.theta, quote.vega)
+
+    settings = platform_settings()
+    return PreTradeContext(
+        now=now,
+        trading_day=day,
+        source=source,
+        trading_mode=user.trading_mode,
+        is_live=connection.environment in LIVE_ENVIRONMENTS,
+        kill_switch_engaged=settings.kill_switch_engaged,
+        limits=effective_limits(user),
+        capabilities=adapter.capabilities,
+        account=account,
+        holdings=holdings,
+        unreflected_buy_value=sum((_order_value(o, quote_rows) for o in open_buys if o.status in UNREFLECTED), Decimal("0")),
+        open_buy_value=sum((_order_value(o, quote_rows) for o in open_buys), Decimal("0")),
+        symbols_pending_open=frozenset(o.symbol for o in open_buys if o.symbol not in held),
+        price=valuation_price(request, quote),
+        quote_age_seconds=age_seconds(quote, now),
+        stale_quote_seconds=current_app.config["STALE_QUOTE_SECONDS"],
+        market_open=market_hours.is_open(calendar, now),
+        market_calendar=calendar,
+        recent_orders=recent_orders,
+        day_start_equity=_baseline(user, connection, SnapshotKind.DAY_OPEN, day, account.equity),
+        week_start_equity=_baseline(
+            user, connection, SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), account.equity
+        ),
+        kyc_verified=user.kyc_status == KycStatus.VERIFIED,
+        has_2fa=user.has_2fa,
+        disclosure_current=disclosure_is_current(user),
+        option_days_to_expiry=option_dte,
+        option_greeks=option_greeks,
+        compliance=compliance_settings(),
+    )
