@@ -159,7 +159,8 @@ def _text(value) -> str | None:
 
 
 def set_kill_switch(actor: User, engaged: object, reason: object, *, cancel_open_orders: bool = False,
-                    flatten: bool = False, password: object = None, totp: object = None) -> dict:
+                    flatten: bool = False, password: object = None, totp: object = None,
+                    now: datetime | None = None) -> dict:
     """Engage or release the platform-wide halt of live order flow; optionally cancel and flatten, via the pipeline."""
     _require_admin(actor)
     if not isinstance(engaged, bool):
@@ -170,7 +171,8 @@ def set_kill_switch(actor: User, engaged: object, reason: object, *, cancel_open
     before = settings.kill_switch_engaged
     settings.kill_switch_engaged = engaged
     settings.kill_switch_reason = why
-    settings.kill_switch_changed_at = datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    settings.kill_switch_changed_at = now
     settings.kill_switch_changed_by_id = actor.id
     record_event("kill_switch_engaged" if engaged else "kill_switch_released", actor_id=actor.id, reason=why,
                  before={"engaged": before}, after={"engaged": engaged,
@@ -181,7 +183,7 @@ def set_kill_switch(actor: User, engaged: object, reason: object, *, cancel_open
     if engaged and cancel_open_orders:
         _cancel_live_orders(actor, summary)
     if engaged and flatten:
-        _flatten_live_positions(summary)
+        _flatten_live_positions(summary, now)
     return summary
 
 
@@ -204,7 +206,7 @@ def _cancel_live_orders(actor: User, summary: dict) -> None:
             summary["cancel_failures"].append({"order_id": order.id, "code": error.code})
 
 
-def _flatten_live_positions(summary: dict) -> None:
+def _flatten_live_positions(summary: dict, now: datetime) -> None:
     positions = db.session.scalars(
         select(Position).where(Position.connection_id.in_(_live_connection_ids()), Position.quantity != 0)
     ).all()
@@ -215,7 +217,7 @@ def _flatten_live_positions(summary: dict) -> None:
             "quantity": str(abs(position.quantity)), "type": "market", "connection_id": position.connection_id,
         }
         try:
-            result = submit_order(owner, payload, source=OrderSource.KILL_SWITCH)
+            result = submit_order(owner, payload, source=OrderSource.KILL_SWITCH, now=now)
         except PortcullisError as error:
             db.session.rollback()
             summary["flatten_failures"].append({"symbol": position.symbol, "code": error.code})

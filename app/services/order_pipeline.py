@@ -195,7 +195,9 @@ def _deny(user: User, connection: BrokerConnection, order: Order, denials: list[
 
 def _send(order: Order, connection: BrokerConnection, adapter: Broker, request: OrderRequest, now: datetime) -> None:
     """Send outside the lock and record what happened; an order that may have arrived is never re-sent."""
-    if connection.environment in LIVE_ENVIRONMENTS and platform_settings().kill_switch_engaged:
+    # The switch may have been engaged after this order passed its checks; only its own exits may still go.
+    if (connection.environment in LIVE_ENVIRONMENTS and order.source != OrderSource.KILL_SWITCH
+            and platform_settings().kill_switch_engaged):
         move_order(order, OrderStatus.CANCELLED, reason="kill switch engaged before the order was sent", now=now)
         return
     try:

@@ -40,3 +40,43 @@ def quote(symbol="AAPL", bid="99.90", ask="100.10", last="100.00", at=MONDAY_OPE
     db.session.add(row)
     db.session.commit()
     return row
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
+ALPACA_LIVE = "https://api.alpaca.markets"
+ALPACA_KEYS = {"key_id": "AKLIVEKEY001", "secret_key": "alpaca-live-secret-001"}
+
+
+def live_trader(email="live@example.com", **limits):
+    """A trader an admin has switched to live: 2FA on, disclosure accepted, KYC verified, an Alpaca live account."""
+    from flask import current_app
+
+    from app.domain.enums import KycStatus, TradingMode
+    from app.services import accounts
+    from app.services.credentials import store_totp_secret
+
+    user = trader(email, **limits)
+    store_totp_secret(user, TOTP_SECRET)
+    user.totp_enabled_at = MONDAY_OPEN - timedelta(days=30)
+    user.risk_disclosure_version = current_app.config["RISK_DISCLOSURE_VERSION"]
+    user.risk_disclosure_accepted_at = MONDAY_OPEN - timedelta(days=30)
+    user.kyc_status = KycStatus.VERIFIED
+    user.trading_mode = TradingMode.LIVE
+    db.session.commit()
+    connection = accounts.create_connection(user, "alpaca", "live", "Alpaca live", ALPACA_KEYS)
+    quote(source="alpaca")
+    return user, connection
+
+
+def mock_alpaca_account(rsps, buying_power="100000", positions=()):
+    money = {"account_number": "LIVE001", "currency": "USD", "cash": buying_power, "buying_power": buying_power,
+             "equity": buying_power}
+    rsps.get(f"{ALPACA_LIVE}/v2/account", json=money)
+    rsps.get(f"{ALPACA_LIVE}/v2/positions", json=list(positions))
+
+
+def alpaca_order_json(order_id="61e69015-8549-4bfd-b9c3-01e75843f47d", status="accepted", client_order_id="x",
+                      qty="10", filled_qty="0", filled_avg_price=None, symbol="AAPL", side="buy"):
+    return {"id": order_id, "client_order_id": client_order_id, "symbol": symbol, "qty": qty, "side": side,
+            "type": "market", "time_in_force": "day", "status": status, "filled_qty": filled_qty,
+            "filled_avg_price": filled_avg_price, "created_at": "2026-03-02T15:00:00Z", "limit_price": None,
+            "stop_price": None}

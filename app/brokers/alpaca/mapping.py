@@ -141,17 +141,22 @@ def order_body(request: OrderRequest, client_order_id: str) -> dict:
         )
     body = {
         "symbol": request.symbol,
-        "qty": str(request.quantity),
+        "qty": _plain(request.quantity),
         "side": request.side.value,
         "type": request.order_type.value,
         "time_in_force": request.time_in_force.value,
         "client_order_id": client_order_id,
     }
     if request.limit_price is not None:
-        body["limit_price"] = str(request.limit_price)
+        body["limit_price"] = _plain(request.limit_price)
     if request.stop_price is not None:
-        body["stop_price"] = str(request.stop_price)
+        body["stop_price"] = _plain(request.stop_price)
     return body
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal as plain digits without storage padding: 7, not 7.00000000 (and never 7E+1)."""
+    return f"{value.normalize():f}"
 
 
 def quotes(body: Any) -> dict[str, Quote]:

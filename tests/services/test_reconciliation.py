@@ -1,0 +1,158 @@
+"""Reconciliation settles what the pipeline could not, never sends anything, and applies each fill once."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from app.domain.enums import OrderSource, OrderStatus
+from app.domain.broker_types import OrderReport
+from app.domain.enums import OrderSide, OrderType
+from app.extensions import db
+from app.models import AuditEvent, Order, OrderFill, PaperOrderRow, Position
+from app.services import order_pipeline
+from app.services.accounts import adapter_for
+from app.services.order_state import apply_report
+from app.services.reconciliation import reconcile
+from tests.services.pipeline_fixtures import (
+    ALPACA_LIVE, MONDAY_OPEN, alpaca_order_json, live_trader, mock_alpaca_account, paper_connection, quote, trader,
+)
+
+BUY = {"symbol": "AAPL", "side": "buy", "quantity": "10"}
+LATER = MONDAY_OPEN + timedelta(minutes=3)
+
+
+def count(model):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.fixture
+def user(app):
+    user = trader()
+    quote()
+    return user
+
+
+def _crash(monkeypatch, after_broker: bool):
+    """The process dies after the write-ahead commit: before the broker call, or after it but before recording."""
+
+    def send(order, connection, adapter, request, now):
+        if after_broker:
+            adapter.place_order(request, order.client_order_id)
+            db.session.commit()  # the venue's side of it is durable, ours is not
+        raise SystemExit("process killed")
+
+    monkeypatch.setattr(order_pipeline, "_send", send)
+
+
+def test_a_crash_before_sending_is_settled_without_sending(user, monkeypatch):
+    _crash(monkeypatch, after_broker=False)
+    with pytest.raises(SystemExit):
+        order_pipeline.submit_order(user, BUY, source=OrderSource.API, now=MONDAY_OPEN)
+    monkeypatch.undo()
+    order = db.session.scalar(sa.select(Order))
+    assert order.status == OrderStatus.PENDING_SUBMIT
+
+    assert reconcile(now=MONDAY_OPEN + timedelta(seconds=30)).orders_checked == 0  # still within the grace period
+    report = reconcile(now=LATER)
+    db.session.refresh(order)
+    assert report.orders_updated == 1 and order.status == OrderStatus.FAILED
+    assert count(PaperOrderRow) == 0  # nothing was ever sent, and nothing is sent now
+
+
+def test_a_crash_after_sending_is_found_at_the_broker_and_filled_once(user, monkeypatch):
+    _crash(monkeypatch, after_broker=True)
+    with pytest.raises(SystemExit):
+        order_pipeline.submit_order(user, BUY, source=OrderSource.API, now=MONDAY_OPEN)
+    monkeypatch.undo()
+    reconcile(now=LATER)
+    reconcile(now=LATER + timedelta(minutes=1))
+    order = db.session.scalar(sa.select(Order))
+    assert order.status == OrderStatus.FILLED and order.broker_order_id == "paper-1"
+    assert count(PaperOrderRow) == 1 and count(OrderFill) == 1
+    assert db.session.scalar(sa.select(Position.quantity)) == Decimal("10")
+
+
+def test_an_unknown_live_order_is_settled_by_its_client_order_id(app, rsps):
+    user, connection = live_trader()
+    mock_alpaca_account(rsps)
+    rsps.post(f"{ALPACA_LIVE}/v2/orders", body=requests.ReadTimeout("timed out"))
+    result = order_pipeline.submit_order(user, {**BUY, "connection_id": connection.id}, source=OrderSource.API,
+                                         now=MONDAY_OPEN)
+    order = result.order
+    assert order.status == OrderStatus.UNKNOWN
+    rsps.reset()
+
+    filled = alpaca_order_json(order_id="b1", status="filled", client_order_id=order.client_order_id,
+                               filled_qty="10", filled_avg_price="100.05")
+    external = alpaca_order_json(order_id="zz", status="accepted", client_order_id="typed-in-the-brokers-app",
+                                 symbol="TSLA", qty="3")
+    rsps.get(f"{ALPACA_LIVE}/v2/orders", json=[filled, external])
+    rsps.get(f"{ALPACA_LIVE}/v2/orders:by_client_order_id", json=filled)
+    rsps.get(f"{ALPACA_LIVE}/v2/positions", json=[
+        {"symbol": "AAPL", "qty": "10", "avg_entry_price": "100.05", "side": "long", "current_price": "101"},
+        {"symbol": "MSFT", "qty": "4", "avg_entry_price": "300", "side": "long", "current_price": "301"},
+    ])
+    report = reconcile(now=LATER)
+    db.session.refresh(order)
+    assert order.status == OrderStatus.FILLED and order.avg_fill_price == Decimal("100.05")
+    assert report.external_orders == 1
+    external_order = db.session.scalar(sa.select(Order).where(Order.source == OrderSource.EXTERNAL))
+    assert (external_order.symbol, external_order.broker_order_id) == ("TSLA", "zz")
+    positions = {p.symbol: p for p in db.session.scalars(sa.select(Position))}
+    assert positions["AAPL"].quantity == 10 and not positions["AAPL"].external
+    assert positions["MSFT"].external and positions["MSFT"].quantity == 4
+    actions = set(db.session.scalars(sa.select(AuditEvent.action)))
+    assert {"external_order_found", "external_position_found"} <= actions
+    assert not any(call.request.method == "POST" for call in rsps.calls)  # reconciliation never sends
+
+
+def test_a_broker_that_cannot_be_read_is_left_for_the_next_run(app, rsps):
+    user, connection = live_trader()
+    db.session.add(Order(user_id=user.id, connection_id=connection.id, client_order_id="pc1", symbol="AAPL",
+                         asset_class="equity", side="buy", quantity=Decimal("1"), order_type="market",
+                         time_in_force="day", status=OrderStatus.UNKNOWN, trading_mode="live", source="api",
+                         checks=[], created_at=MONDAY_OPEN))
+    db.session.commit()
+    rsps.get(f"{ALPACA_LIVE}/v2/orders", status=503, body="down")
+    report = reconcile(now=LATER)
+    assert report.errors == {connection.id: "BROKER_UNAVAILABLE"}
+    assert db.session.scalar(sa.select(Order.status)) == OrderStatus.UNKNOWN
+
+
+def _report(order, status, filled, price=None):
+    return OrderReport(order.broker_order_id or "b1", order.symbol, OrderSide.BUY, order.quantity, OrderType.MARKET,
+                       status, Decimal(filled), Decimal(price) if price else None)
+
+
+def test_late_events_never_move_an_order_backwards_and_fills_apply_once(user):
+    order = order_pipeline.submit_order(user, {**BUY, "type": "limit", "limit_price": "90"}, source=OrderSource.API,
+                                        now=MONDAY_OPEN).order
+    apply_report(order, _report(order, OrderStatus.PARTIALLY_FILLED, "4", "90"))
+    apply_report(order, _report(order, OrderStatus.PARTIALLY_FILLED, "4", "90"))  # the same event again
+    apply_report(order, _report(order, OrderStatus.FILLED, "10", "89.70"))
+    apply_report(order, _report(order, OrderStatus.SUBMITTED, "0"))  # a late, stale event
+    db.session.commit()
+    assert order.status == OrderStatus.FILLED and order.filled_quantity == 10
+    fills = db.session.scalars(sa.select(OrderFill).order_by(OrderFill.id)).all()
+    assert [(f.quantity, f.price) for f in fills] == [(4, Decimal("90")), (6, Decimal("89.5"))]
+    assert order.avg_fill_price == Decimal("89.7")
+
+
+def test_a_filled_report_short_of_the_full_quantity_does_not_close_the_order(user):
+    order = order_pipeline.submit_order(user, {**BUY, "type": "limit", "limit_price": "90"}, source=OrderSource.API,
+                                        now=MONDAY_OPEN).order
+    apply_report(order, _report(order, OrderStatus.FILLED, "3", None))  # filled, but no price to book it at
+    assert order.status == OrderStatus.SUBMITTED and order.filled_quantity == 0
+
+
+def test_reconcile_matches_the_venue_for_paper_orders(user):
+    resting = order_pipeline.submit_order(user, {**BUY, "type": "limit", "limit_price": "95"}, source=OrderSource.API,
+                                          now=MONDAY_OPEN).order
+    quote(bid="94.50", ask="94.80", last="94.60", at=LATER)
+    adapter_for(paper_connection(user)).match_resting_orders()
+    db.session.commit()
+    reconcile(now=LATER)
+    db.session.refresh(resting)
+    assert resting.status == OrderStatus.FILLED and resting.avg_fill_price == Decimal("94.8")
