@@ -43,3 +43,33 @@ def test_a_forbidden_import_breaks_the_build(tree_copy, module, source, broken):
     result = _lint(tree_copy)
     assert result.returncode != 0
     assert broken in " ".join(result.stdout.split())
+
+
+BROKER_ACTIONS = {"place_order", "cancel_order"}
+ALLOWED = ("app/services/order_pipeline.py", "app/brokers/")
+
+
+def callers_of_broker_actions(root: Path) -> list[str]:
+    """Every place outside the pipeline and the adapters themselves that calls place_order or cancel_order."""
+    import ast
+
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root.parent).as_posix()
+        if relative.startswith(ALLOWED):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in BROKER_ACTIONS:
+                found.append(f"{relative}:{node.lineno}")
+    return found
+
+
+def test_only_the_order_pipeline_places_or_cancels_orders():
+    assert callers_of_broker_actions(ROOT / "app") == []
+
+
+def test_the_scan_finds_a_broker_call_from_anywhere_else(tree_copy):
+    (tree_copy / "app" / "services" / "shortcut.py").write_text(
+        "def sneak(adapter, request):\n    return adapter.place_order(request, 'x')\n"
+    )
+    assert callers_of_broker_actions(tree_copy / "app") == ["app/services/shortcut.py:2"]

@@ -112,11 +112,14 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
     parsed = parse_order(payload)
     connection = _connection_for(user, parsed)
     client_order_id = parsed.client_order_id or new_client_order_id()
-    if db.session.scalar(select(Order.id).where(Order.user_id == user.id, Order.client_order_id == client_order_id)):
-        raise _duplicate(user, client_order_id)
     adapter = adapter_for(connection)
 
     user = lock_user(user.id)
+    # Checked under the lock: a copy racing the first answers 409, never a second order or a confirmation prompt.
+    if db.session.scalar(select(Order.id).where(Order.user_id == user.id, Order.client_order_id == client_order_id)):
+        conflict = _duplicate(user, client_order_id)
+        db.session.rollback()
+        raise conflict
     halts.lift_expired_halt(user, now)
     try:
         ctx = build_context(user, connection, adapter, parsed.request, source, now)

@@ -1,5 +1,4 @@
 """Every risk check at its edge: exactly at the limit passes, one unit over is denied."""
-from decimal import Decimal
 
 import pytest
 

@@ -1,5 +1,4 @@
 """Orders that move real money: every requirement, the kill switch, TOTP, and what brokers answer."""
-from datetime import timedelta
 from decimal import Decimal
 
 import pyotp
