@@ -81,6 +81,7 @@ DEFAULT_RISK_LIMITS: dict[str, Decimal | int | None] = {
     "max_orders_per_minute": 10,
     "min_account_balance": Decimal("0"),
     "max_daily_loss_amount": None,
+    "max_weekly_loss_amount": None,
     "max_position_value": None,
     # Shares and options on one underlying together, as a share of equity.
     "max_symbol_concentration_percent": Decimal("5"),

@@ -35,6 +35,7 @@ class RiskLimits(db.Model):
     max_orders_per_minute: Mapped[int | None] = mapped_column(Integer)
     min_account_balance: Mapped[Decimal | None] = mapped_column(Amount())
     max_daily_loss_amount: Mapped[Decimal | None] = mapped_column(Amount())
+    max_weekly_loss_amount: Mapped[Decimal | None] = mapped_column(Amount())
     max_position_value: Mapped[Decimal | None] = mapped_column(Amount())
     max_symbol_concentration_percent: Mapped[Decimal | None] = mapped_column(Amount(**PERCENT))
     max_portfolio_delta: Mapped[Decimal | None] = mapped_column(Amount())
@@ -55,6 +56,7 @@ class RiskLimits(db.Model):
         "max_orders_per_minute",
         "min_account_balance",
         "max_daily_loss_amount",
+        "max_weekly_loss_amount",
         "max_position_value",
         "max_symbol_concentration_percent",
         "max_portfolio_delta",

@@ -72,7 +72,7 @@ class WeeklyLossCheck:
             return Verdict.passed()
         return _loss_verdict(
             "WEEKLY_LOSS_LIMIT", ctx.week_start_equity, ctx.account.equity,
-            limit(ctx, "max_weekly_loss_percent"), None,
+            limit(ctx, "max_weekly_loss_percent"), limit(ctx, "max_weekly_loss_amount"),
         )
 
 

@@ -65,9 +65,11 @@ def upgrade():
 
     with op.batch_alter_table('risk_limits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_symbol_concentration_percent', app.models.types.Amount(precision=9, scale=4), nullable=True))
+        batch_op.add_column(sa.Column('max_weekly_loss_amount', app.models.types.Amount(precision=24, scale=8), nullable=True))
 
 def downgrade():
     with op.batch_alter_table('risk_limits', schema=None) as batch_op:
+        batch_op.drop_column('max_weekly_loss_amount')
         batch_op.drop_column('max_symbol_concentration_percent')
 
     with op.batch_alter_table('quotes', schema=None) as batch_op:

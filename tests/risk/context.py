@@ -20,7 +20,7 @@ CAPABILITIES = Capabilities(
 NO_LIMITS = {name: None for name in (
     "max_position_size_percent", "max_capital_at_risk_percent", "max_open_positions", "max_daily_loss_percent",
     "max_weekly_loss_percent", "min_dte", "max_dte", "max_order_value", "max_trades_per_day",
-    "max_orders_per_minute", "min_account_balance", "max_daily_loss_amount", "max_position_value",
+    "max_orders_per_minute", "min_account_balance", "max_daily_loss_amount", "max_weekly_loss_amount", "max_position_value",
     "max_portfolio_delta", "max_portfolio_theta", "max_portfolio_vega", "max_symbol_concentration_percent",
 )}
 

@@ -240,6 +240,16 @@ def test_weekly_loss_percent_at_the_edge(equity, ok):
     assert passes(WeeklyLossCheck(), order(), ctx) is ok
 
 
+@pytest.mark.parametrize(("equity", "ok"), [("96000", True), ("95999.99", False)])
+def test_weekly_loss_absolute_at_the_edge(equity, ok):
+    account = context().account.__class__("a", "USD", D(equity), D(equity), D(equity))
+    ctx = context(account=account, week_start_equity=D("100000"), limits={"max_weekly_loss_amount": D("4000")})
+    result = WeeklyLossCheck().evaluate(order(), ctx)
+    assert (result.outcome == Outcome.PASS) is ok
+    if not ok:
+        assert (result.code, result.details["form"]) == ("WEEKLY_LOSS_LIMIT", "absolute")
+
+
 def test_a_loss_breach_still_lets_positions_be_closed():
     account = context().account.__class__("a", "USD", D("50000"), D("50000"), D("50000"))
     ctx = context(account=account, day_start_equity=D("100000"), limits={"max_daily_loss_percent": D("5")},
