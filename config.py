@@ -140,6 +140,11 @@ class Config:
         self.BROKER_CIRCUIT_FAILURES = _int("BROKER_CIRCUIT_FAILURES", 5)
         self.BROKER_CIRCUIT_COOLDOWN_SECONDS = _float("BROKER_CIRCUIT_COOLDOWN_SECONDS", 60.0)
         self.STALE_QUOTE_SECONDS = _int("STALE_QUOTE_SECONDS", 300)
+        # A platform-wide market-data account; without one, users' own connections are asked.
+        self.MARKET_DATA_PROVIDER = os.environ.get("MARKET_DATA_PROVIDER") or None
+        self.MARKET_DATA_ENVIRONMENT = os.environ.get("MARKET_DATA_ENVIRONMENT") or None
+        self.MARKET_DATA_KEY = os.environ.get("MARKET_DATA_KEY") or None
+        self.MARKET_DATA_SECRET = os.environ.get("MARKET_DATA_SECRET") or None
         self.KYC_TRADE_THRESHOLD = _decimal("KYC_TRADE_THRESHOLD", "10000")
         self.KYC_DAILY_VOLUME = _decimal("KYC_DAILY_VOLUME", "50000")
         self.LARGE_TRANSACTION_THRESHOLD = _decimal("LARGE_TRANSACTION_THRESHOLD", "50000")

@@ -2,6 +2,7 @@
 from app.models.audit import AuditEvent
 from app.models.broker_connection import BrokerConnection
 from app.models.compliance import ComplianceFlag
+from app.models.data_source import DataSource
 from app.models.equity_snapshot import EquitySnapshot, SnapshotKind
 from app.models.job_run import JobRun
 from app.models.order import Order, OrderFill
@@ -16,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "BrokerConnection",
     "ComplianceFlag",
+    "DataSource",
     "EquitySnapshot",
     "SnapshotKind",
     "JobRun",

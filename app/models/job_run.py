@@ -25,3 +25,5 @@ class JobRun(db.Model):
     outcome: Mapped[JobOutcome] = mapped_column(enum_column_type(JobOutcome), nullable=False)
     counts: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # host:pid of the scheduler that ran it: shows which process held the leader lock.
+    runner: Mapped[str | None] = mapped_column(String(128))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.domain.enums import AssetClass
 from app.extensions import db
 from app.models._columns import created_at_column, enum_column_type, updated_at_column
-from app.models.types import Amount
+from app.models.types import Amount, UTCDateTime
 
 
 class Position(db.Model):
@@ -38,6 +38,9 @@ class Position(db.Model):
     trailing_stop_percent: Mapped[Decimal | None] = mapped_column(Amount(precision=9, scale=4))
     # Highest mark seen since the trailing stop was set.
     high_water_mark: Mapped[Decimal | None] = mapped_column(Amount())
+    # When the position last went from flat to open: exit triggers are keyed on it, so a monitor
+    # run repeated on one trigger places one exit, and a reopened position gets fresh triggers.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Held at the broker but never ordered through us; still counts in exposure.
     external: Mapped[bool] = mapped_column(nullable=False, default=False)
     created_at: Mapped[datetime] = created_at_column()

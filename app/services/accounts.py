@@ -170,16 +170,22 @@ def _limiter() -> BrokerRateLimiter:
     return limiter
 
 
+def http_options(breaker_key: object, proxy_url: str | None = None) -> HttpOptions:
+    """The app's timeouts and shared rate limiter, with the circuit breaker kept under `breaker_key`."""
+    config = current_app.config
+    return HttpOptions(
+        timeout=(config["BROKER_CONNECT_TIMEOUT_SECONDS"], config["BROKER_READ_TIMEOUT_SECONDS"]),
+        proxy_url=proxy_url,
+        limiter=_limiter(),
+        breaker=_breakers().for_key(breaker_key),
+    )
+
+
 def dependencies_for(connection: BrokerConnection, proxy_url: str | None = None) -> BrokerDependencies:
     """Transport and simulator wiring for one connection, from the app's configuration."""
     config = current_app.config
     deps = BrokerDependencies(
-        http=HttpOptions(
-            timeout=(config["BROKER_CONNECT_TIMEOUT_SECONDS"], config["BROKER_READ_TIMEOUT_SECONDS"]),
-            proxy_url=proxy_url,
-            limiter=_limiter(),
-            breaker=_breakers().for_key(connection.id),
-        ),
+        http=http_options(connection.id, proxy_url),
         base_urls=config["BROKER_BASE_URLS"],
         alpaca_data_feed=config["ALPACA_DATA_FEED"],
     )

@@ -1,9 +1,11 @@
 """Quotes: the freshest stored price of each symbol, and storing what a source answers."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.broker_types import Greeks, Quote
 from app.extensions import db
@@ -33,25 +35,28 @@ def stored_quotes(symbols: list[str]) -> dict[str, Quote]:
     return {symbol: as_quote(row) for symbol, row in freshest_quotes(symbols).items()}
 
 
-def store_quotes(quotes: dict[str, Quote], source: str, *, fetched_at: datetime | None = None) -> int:
-    """Insert or update one row per (symbol, source); the caller commits."""
-    fetched_at = fetched_at or datetime.now(timezone.utc)
-    existing = {
-        row.symbol: row
-        for row in db.session.scalars(
-            select(QuoteRow).where(QuoteRow.source == source, QuoteRow.symbol.in_(list(quotes)))
-        )
-    }
-    for symbol, quote in quotes.items():
-        row = existing.get(symbol) or QuoteRow(symbol=symbol, source=source)
-        row.bid, row.ask, row.last, row.as_of, row.fetched_at = quote.bid, quote.ask, quote.last, quote.as_of, fetched_at
-        greeks = quote.greeks or Greeks()
-        row.delta, row.gamma, row.theta, row.vega = greeks.delta, greeks.gamma, greeks.theta, greeks.vega
-        row.implied_volatility = greeks.implied_volatility
-        if symbol not in existing:
-            db.session.add(row)
-    return len(quotes)
-
-
 def age_seconds(row: QuoteRow | None, now: datetime) -> float | None:
     return None if row is None else max(0.0, (now - row.as_of).total_seconds())
+
+
+def upsert_quotes(priced: dict[str, tuple[Quote, str]], *, fetched_at: datetime) -> int:
+    """Write every (symbol, source) quote in one INSERT ... ON CONFLICT statement; the caller commits."""
+    if not priced:
+        return 0
+    rows = []
+    for symbol, (quote, source) in priced.items():
+        greeks = quote.greeks or Greeks()
+        rows.append({
+            "symbol": symbol, "source": source, "bid": quote.bid, "ask": quote.ask, "last": quote.last,
+            "as_of": quote.as_of, "fetched_at": fetched_at, "delta": greeks.delta, "gamma": greeks.gamma,
+            "theta": greeks.theta, "vega": greeks.vega, "implied_volatility": greeks.implied_volatility,
+        })
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(QuoteRow).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["symbol", "source"],
+        set_={column: statement.excluded[column] for column in rows[0] if column not in ("symbol", "source")},
+    )
+    db.session.execute(statement)
+    return len(rows)

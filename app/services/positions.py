@@ -45,14 +45,17 @@ def apply_fill(order: Order, quantity: Decimal, price: Decimal, filled_at: datet
     order.filled_quantity += quantity
     order.avg_fill_price = ((previous_value + price * quantity) / order.filled_quantity).quantize(EIGHT_PLACES)
     order.commission += commission
-    _move_position(_position_for(order), order, quantity, price, commission)
+    _move_position(_position_for(order), order, quantity, price, commission, filled_at)
     return True
 
 
-def _move_position(position: Position, order: Order, quantity: Decimal, price: Decimal, commission: Decimal) -> None:
+def _move_position(position: Position, order: Order, quantity: Decimal, price: Decimal, commission: Decimal,
+                   filled_at: datetime) -> None:
     signed = quantity if order.side == OrderSide.BUY else -quantity
     held = position.quantity
     position.realized_pnl -= commission
+    if held == 0:
+        position.opened_at = filled_at
     if held == 0 or (held > 0) == (signed > 0):
         total = held + signed
         position.avg_price = ((position.avg_price * abs(held) + price * quantity) / abs(total)).quantize(EIGHT_PLACES)
@@ -66,3 +69,4 @@ def _move_position(position: Position, order: Order, quantity: Decimal, price: D
         position.avg_price = Decimal("0")
     elif (position.quantity > 0) != (held > 0):
         position.avg_price = price  # flipped: what remains was opened at this fill's price
+        position.opened_at = filled_at

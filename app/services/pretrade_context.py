@@ -16,7 +16,7 @@ from app.domain.pretrade import ComplianceSettings, Holding, PreTradeContext, Re
 from app.extensions import db
 from app.models import BrokerConnection, EquitySnapshot, Order, RiskLimits, SnapshotKind, User
 from app.services import market_hours
-from app.services.market_data import age_seconds, freshest_quotes, store_quotes
+from app.services.market_data import age_seconds, freshest_quotes, upsert_quotes
 from app.services.platform import platform_settings
 from app.services.two_factor import disclosure_is_current
 
@@ -89,7 +89,7 @@ def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str]
         except BrokerError:
             fetched = {}  # the stale-quote check decides what an old or missing price means
         if fetched:
-            store_quotes(fetched, connection.broker.value, fetched_at=now)
+            upsert_quotes({s: (q, connection.broker.value) for s, q in fetched.items()}, fetched_at=now)
             db.session.flush()
             rows = freshest_quotes(symbols)
     return rows

@@ -166,7 +166,7 @@ def sync_positions(connection: BrokerConnection, broker_positions: list[BrokerPo
             db.session.add(Position(
                 user_id=connection.user_id, connection_id=connection.id, symbol=held.symbol,
                 asset_class=held.asset_class, quantity=held.quantity, avg_price=held.avg_price,
-                realized_pnl=Decimal("0"), external=True,
+                realized_pnl=Decimal("0"), external=True, opened_at=datetime.now(timezone.utc),
             ))
             record_event("external_position_found", subject_user_id=connection.user_id, object_type="position",
                          details={"symbol": held.symbol, "quantity": str(held.quantity)})
@@ -175,6 +175,8 @@ def sync_positions(connection: BrokerConnection, broker_positions: list[BrokerPo
             record_event("position_corrected", subject_user_id=connection.user_id, object_type="position",
                          object_id=row.id, before={"quantity": str(row.quantity)},
                          after={"quantity": str(held.quantity)})
+            if row.quantity == 0:
+                row.opened_at = datetime.now(timezone.utc)
             row.quantity, row.avg_price = held.quantity, held.avg_price
             changed += 1
     for row in ours.values():
