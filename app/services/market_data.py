@@ -60,3 +60,9 @@ def upsert_quotes(priced: dict[str, tuple[Quote, str]], *, fetched_at: datetime)
     )
     db.session.execute(statement)
     return len(rows)
+
+
+def is_stale(row: QuoteRow | None, now: datetime, stale_after_seconds: int) -> bool:
+    """A missing quote, or one older than STALE_QUOTE_SECONDS, is stale."""
+    age = age_seconds(row, now)
+    return age is None or age > stale_after_seconds
