@@ -140,6 +140,7 @@ class Config:
         self.BROKER_CIRCUIT_FAILURES = _int("BROKER_CIRCUIT_FAILURES", 5)
         self.BROKER_CIRCUIT_COOLDOWN_SECONDS = _float("BROKER_CIRCUIT_COOLDOWN_SECONDS", 60.0)
         self.STALE_QUOTE_SECONDS = _int("STALE_QUOTE_SECONDS", 300)
+        self.OPTION_EXIT_DAYS_TO_EXPIRY = _int("OPTION_EXIT_DAYS_TO_EXPIRY", 1)
         # A platform-wide market-data account; without one, users' own connections are asked.
         self.MARKET_DATA_PROVIDER = os.environ.get("MARKET_DATA_PROVIDER") or None
         self.MARKET_DATA_ENVIRONMENT = os.environ.get("MARKET_DATA_ENVIRONMENT") or None

@@ -37,7 +37,8 @@ class MaxOrdersPerMinuteCheck:
         return Verdict.passed()
 
 
-def _loss_verdict(code: str, start: Decimal | None, equity: Decimal, percent, amount) -> Verdict:
+def loss_verdict(code: str, start: Decimal | None, equity: Decimal, percent, amount) -> Verdict:
+    """DENY with `code` when the loss since `start` is beyond `percent` of it or beyond `amount`."""
     if start is None:
         return Verdict.passed()
     loss = start - equity
@@ -56,7 +57,7 @@ class DailyLossCheck:
     def evaluate(self, request: OrderRequest, ctx: PreTradeContext) -> Verdict:
         if reduces_position(request, ctx):
             return Verdict.passed()
-        return _loss_verdict(
+        return loss_verdict(
             "DAILY_LOSS_LIMIT", ctx.day_start_equity, ctx.account.equity,
             limit(ctx, "max_daily_loss_percent"), limit(ctx, "max_daily_loss_amount"),
         )
@@ -70,7 +71,7 @@ class WeeklyLossCheck:
     def evaluate(self, request: OrderRequest, ctx: PreTradeContext) -> Verdict:
         if reduces_position(request, ctx):
             return Verdict.passed()
-        return _loss_verdict(
+        return loss_verdict(
             "WEEKLY_LOSS_LIMIT", ctx.week_start_equity, ctx.account.equity,
             limit(ctx, "max_weekly_loss_percent"), limit(ctx, "max_weekly_loss_amount"),
         )

@@ -95,7 +95,7 @@ def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str]
     return rows
 
 
-def _baseline(user: User, connection: BrokerConnection, kind: SnapshotKind, day, equity: Decimal) -> Decimal:
+def baseline_equity(user: User, connection: BrokerConnection, kind: SnapshotKind, day, equity: Decimal) -> Decimal:
     """The equity the day (or week) started from; the first look of the period sets it."""
     snapshot = db.session.scalar(
         select(EquitySnapshot).where(
@@ -191,8 +191,8 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         market_open=market_hours.is_open(calendar, now),
         market_calendar=calendar,
         recent_orders=recent_orders,
-        day_start_equity=_baseline(user, connection, SnapshotKind.DAY_OPEN, day, account.equity),
-        week_start_equity=_baseline(
+        day_start_equity=baseline_equity(user, connection, SnapshotKind.DAY_OPEN, day, account.equity),
+        week_start_equity=baseline_equity(
             user, connection, SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), account.equity
         ),
         kyc_verified=user.kyc_status == KycStatus.VERIFIED,
