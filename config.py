@@ -141,6 +141,17 @@ class Config:
         self.BROKER_CIRCUIT_COOLDOWN_SECONDS = _float("BROKER_CIRCUIT_COOLDOWN_SECONDS", 60.0)
         self.STALE_QUOTE_SECONDS = _int("STALE_QUOTE_SECONDS", 300)
         self.OPTION_EXIT_DAYS_TO_EXPIRY = _int("OPTION_EXIT_DAYS_TO_EXPIRY", 1)
+        self.PRICE_REFRESH_SECONDS = _int("PRICE_REFRESH_SECONDS", 120)
+        self.MONITOR_SECONDS = _int("MONITOR_SECONDS", 300)
+        self.RECONCILE_SECONDS = _int("RECONCILE_SECONDS", 60)
+        self.SNAPSHOT_SECONDS = _int("SNAPSHOT_SECONDS", 900)
+        # How often a waiting scheduler tries for the leader lock (and the leader checks it still holds it).
+        self.LEADER_POLL_SECONDS = _float("LEADER_POLL_SECONDS", 10.0)
+        self.JOB_MISFIRE_GRACE_SECONDS = _int("JOB_MISFIRE_GRACE_SECONDS", 30)
+        # Development only: run the scheduler in a thread of the web process (production refuses it).
+        self.RUN_SCHEDULER_IN_WEB = _flag("RUN_SCHEDULER_IN_WEB", False)
+        # Whether /readyz requires the scheduler's jobs to be on time.
+        self.READYZ_CHECK_JOBS = _flag("READYZ_CHECK_JOBS", True)
         # A platform-wide market-data account; without one, users' own connections are asked.
         self.MARKET_DATA_PROVIDER = os.environ.get("MARKET_DATA_PROVIDER") or None
         self.MARKET_DATA_ENVIRONMENT = os.environ.get("MARKET_DATA_ENVIRONMENT") or None
@@ -203,6 +214,7 @@ class TestingConfig(Config):
         self.RATELIMIT_ENABLED = False
         self.WTF_CSRF_ENABLED = False
         self.DEMO_DATA = False
+        self.READYZ_CHECK_JOBS = _flag("READYZ_CHECK_JOBS", False)
 
 
 class ProductionConfig(Config):
@@ -229,6 +241,8 @@ class ProductionConfig(Config):
             problems.append("DEMO_DATA is switched on")
         if self.MOCK_BROKERS:
             problems.append("MOCK_BROKERS is switched on")
+        if self.RUN_SCHEDULER_IN_WEB:
+            problems.append("RUN_SCHEDULER_IN_WEB is switched on (run the worker process instead)")
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
 

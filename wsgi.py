@@ -7,3 +7,9 @@ try:
 except ConfigError as error:
     # A clear one-line reason and a non-zero exit, instead of a traceback in the deploy log.
     raise SystemExit(f"portcullis: {error}") from None
+
+if app.config["RUN_SCHEDULER_IN_WEB"]:
+    # Development convenience only (production refuses the setting): gunicorn web workers never schedule.
+    from app.jobs.scheduler import start_in_background
+
+    start_in_background(app)

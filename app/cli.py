@@ -1,12 +1,17 @@
 """Operator commands: accounts, demo seeding, key rotation and the scheduler."""
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.domain.enums import Role
 from app.domain.errors import PortcullisError
+from app.jobs.scheduler import run_scheduler
+from app.jobs.tasks import TASKS
 from app.security import DecryptionError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -71,10 +76,20 @@ def rotate_keys_command() -> None:
 
 
 @click.command("scheduler")
+@click.option("--once", "once", type=click.Choice(sorted(TASKS)), help="Run one job now, record it, and exit.")
 @with_appcontext
-def scheduler_command() -> None:
-    """Run the background job scheduler (price refresh, monitoring, reconciliation)."""
-    click.echo("scheduler: no jobs are registered in this release; exiting")
+def scheduler_command(once: str | None) -> None:
+    """Run the job scheduler (prices, monitor, reconciliation, snapshots) under the leader lock until stopped."""
+    if once:
+        run = TASKS[once]()
+        click.echo(f"{once}: {run.outcome.value} in {run.duration_ms} ms {run.counts}")
+        if run.outcome.value != "success":
+            raise click.ClickException(run.error or "job failed")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_scheduler(current_app._get_current_object(), stop)
 
 
 def register_cli(app: Flask) -> None:

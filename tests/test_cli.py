@@ -53,8 +53,3 @@ def test_seed_demo_does_nothing_without_demo_data(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "nothing to do" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
-
-
-def test_scheduler_command_exists_and_exits_cleanly(runner):
-    result = runner.invoke(args=["scheduler"])
-    assert result.exit_code == 0

@@ -146,3 +146,9 @@ def test_malformed_numbers_in_the_environment_are_clear_errors(monkeypatch, name
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=f"{name} {message}"):
         load_config("development")
+
+
+def test_production_refuses_the_scheduler_inside_web_workers(production_env):
+    production_env.setenv("RUN_SCHEDULER_IN_WEB", "true")
+    with pytest.raises(ConfigError, match="RUN_SCHEDULER_IN_WEB"):
+        create_app("production")

@@ -89,7 +89,8 @@ def test_healthz_answers_json(client):
 def test_readyz_reports_the_database(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": {"ok": True}}}
+    body = response.get_json()
+    assert body["status"] == "ok" and body["checks"]["database"] == {"ok": True}
 
 
 def test_readyz_turns_unavailable_when_the_database_is_gone(app_factory):

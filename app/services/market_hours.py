@@ -70,3 +70,12 @@ def next_week_open(name: str, now: datetime) -> datetime:
 def calendar_tz(name: str):
     """The exchange's own time zone."""
     return _calendar(name).tz
+
+
+def session_close(name: str, day: date) -> datetime | None:
+    """When `day`'s session closes (UTC), or None if the exchange has no session that day."""
+    calendar = _calendar(name)
+    session = pd.Timestamp(day)
+    if not calendar.is_session(session):
+        return None
+    return calendar.session_close(session).to_pydatetime()
