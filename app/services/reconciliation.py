@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.brokers.base import Broker, BrokerError, InvalidRequest
 from app.domain.broker_types import BrokerPosition, OrderReport
-from app.domain.enums import AssetClass, OrderSource, OrderStatus, TimeInForce
+from app.domain.enums import AssetClass, ConnectionStatus, OrderSource, OrderStatus, TimeInForce
 from app.domain.options import is_option_symbol
 from app.domain.orders import UNSETTLED_STATUSES
 from app.extensions import db
@@ -40,7 +40,8 @@ class ReconcileReport:
 
 
 def reconcile(now: datetime | None = None) -> ReconcileReport:
-    """Settle every pending_submit (after a grace period), unknown and open order, one connection at a time."""
+    """Settle every pending_submit (after a grace period), unknown and open order, and sync every active
+    connection's positions from its broker, one connection at a time."""
     now = now or datetime.now(timezone.utc)
     grace = timedelta(seconds=current_app.config["RECONCILE_PENDING_GRACE_SECONDS"])
     orders = db.session.scalars(
@@ -49,6 +50,11 @@ def reconcile(now: datetime | None = None) -> ReconcileReport:
     ).all()
     due = [o for o in orders if not (o.status == OrderStatus.PENDING_SUBMIT and o.created_at > now - grace)]
     by_connection: dict[int, list[int]] = defaultdict(list)
+    # Every usable connection is visited, orders or not: its positions are synced from the broker.
+    for connection_id in db.session.scalars(
+        select(BrokerConnection.id).where(BrokerConnection.status == ConnectionStatus.ACTIVE)
+    ):
+        by_connection[connection_id] = []
     for order in due:
         by_connection[order.connection_id].append(order.id)
     report = ReconcileReport()

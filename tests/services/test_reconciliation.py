@@ -156,3 +156,14 @@ def test_reconcile_matches_the_venue_for_paper_orders(user):
     reconcile(now=LATER)
     db.session.refresh(resting)
     assert resting.status == OrderStatus.FILLED and resting.avg_fill_price == Decimal("94.8")
+
+
+def test_positions_are_synced_from_every_active_connection(app, rsps):
+    user, connection = live_trader()  # no orders at all
+    rsps.get(f"{ALPACA_LIVE}/v2/orders", json=[])
+    rsps.get(f"{ALPACA_LIVE}/v2/positions", json=[
+        {"symbol": "NVDA", "qty": "3", "avg_entry_price": "800", "side": "long", "current_price": "810"}])
+    report = reconcile(now=LATER)
+    assert report.positions_corrected == 1
+    position = db.session.scalar(sa.select(Position).where(Position.connection_id == connection.id))
+    assert (position.symbol, position.quantity, position.external) == ("NVDA", 3, True)
