@@ -1,4 +1,6 @@
 """Entry point for gunicorn and the flask CLI."""
+import threading
+
 from app import create_app
 from config import ConfigError
 
@@ -9,7 +11,14 @@ except ConfigError as error:
     raise SystemExit(f"portcullis: {error}") from None
 
 if app.config["RUN_SCHEDULER_IN_WEB"]:
-    # Development convenience only (production refuses the setting): gunicorn web workers never schedule.
-    from app.jobs.scheduler import start_in_background
+    # Development convenience only (production refuses the setting). Started by the first request,
+    # so CLI commands such as `flask db upgrade`, which load this module too, never start it.
+    _started = threading.Event()
 
-    start_in_background(app)
+    @app.before_request
+    def _start_scheduler_once():
+        if not _started.is_set():
+            _started.set()
+            from app.jobs.scheduler import start_in_background
+
+            start_in_background(app)

@@ -1,10 +1,13 @@
 """Alembic environment: runs against the Flask app's engine and metadata."""
 import logging
+import warnings
 
 from alembic import context
 from flask import current_app
 
 log = logging.getLogger("alembic.env")
+# SQLite cannot reflect expression indexes; batch migrations there would warn on every run.
+warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
 config = context.config
 migrate_ext = current_app.extensions["migrate"]
 target_metadata = migrate_ext.db.metadata
