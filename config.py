@@ -112,6 +112,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute")
+        self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
+        self.API_ORDER_RATE_LIMIT = os.environ.get("API_ORDER_RATE_LIMIT", "30 per minute")
         self.LOGIN_LOCKOUT_THRESHOLD = _int("LOGIN_LOCKOUT_THRESHOLD", 10)
         self.LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
 

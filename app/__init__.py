@@ -54,7 +54,20 @@ def register_extensions(app: Flask) -> None:
         )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
+    # CSRF is checked for every write except API calls that carry a bearer token: a token is not
+    # sent by the browser on its own, so it cannot be forged across sites the way a cookie can.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
+
+    @app.before_request
+    def protect_from_csrf():
+        from flask import current_app, request
+
+        if not current_app.config["WTF_CSRF_ENABLED"] or request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        bearer = request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer ")
+        if not bearer:
+            csrf.protect()
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -64,6 +77,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.web.api import admin as api_admin_routes  # noqa: F401  (adds the admin routes to the API blueprint)
+    from app.web.api.views import bp as api_bp
     from app.web.auth.views import bp as auth_bp
     from app.web.dashboard.views import bp as dashboard_bp
     from app.web.health.views import bp as health_bp
@@ -71,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -44,6 +44,25 @@ def create_user_command(email: str, password: str) -> None:
     _create(email, password, Role.TRADER)
 
 
+@users_cli.command("create-token")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="A label to tell the token apart.")
+def create_token_command(email: str, name: str) -> None:
+    """Make an API token for a user; the token alone is printed on the last line."""
+    from app.services.api_tokens import create_token
+    from app.services.auth import find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    try:
+        plaintext, _ = create_token(user, name)
+    except PortcullisError as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from None
+    click.echo("API token (shown once; store it safely):")
+    click.echo(plaintext)
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:

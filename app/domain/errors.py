@@ -49,3 +49,9 @@ class Unavailable(PortcullisError):
     """Something the request depends on (a broker, usually) cannot be reached now; nothing was done."""
 
     http_status = 503
+
+
+class Unauthenticated(PortcullisError):
+    """No valid session or API token came with the request."""
+
+    http_status = 401

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate; models never commit."""
+from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.broker_connection import BrokerConnection
 from app.models.compliance import ComplianceFlag
@@ -14,6 +15,7 @@ from app.models.risk_limits import RiskLimits
 from app.models.user import User
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "BrokerConnection",
     "ComplianceFlag",

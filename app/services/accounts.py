@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.brokers.base import AuthError, Broker, BrokerError
 from app.brokers.circuit import BreakerRegistry, BreakerState
@@ -148,6 +149,23 @@ def get_connection(user: User, connection_id: object) -> BrokerConnection:
         connection = None
     if connection is None or connection.user_id != user.id:
         raise NotFound("CONNECTION_NOT_FOUND", "No such broker connection.")
+    return connection
+
+
+def list_connections(user: User) -> list[BrokerConnection]:
+    return list(db.session.scalars(
+        select(BrokerConnection).where(BrokerConnection.user_id == user.id).order_by(BrokerConnection.id)
+    ))
+
+
+def default_connection(user: User) -> BrokerConnection:
+    """The user's paper simulator: where an order or a view goes when no connection is named."""
+    connection = db.session.scalar(
+        select(BrokerConnection).where(BrokerConnection.user_id == user.id, BrokerConnection.broker == BrokerName.PAPER)
+        .order_by(BrokerConnection.id)
+    )
+    if connection is None:
+        raise NotFound("CONNECTION_NOT_FOUND", "No paper connection; name a connection_id.")
     return connection
 
 

@@ -24,22 +24,22 @@ from app.brokers.base import (
 from app.compliance.engine import ComplianceEngine
 from app.domain.enums import (
     LIVE_ENVIRONMENTS,
-    BrokerName,
     ConnectionStatus,
     OrderSource,
     OrderStatus,
     TradingMode,
 )
-from app.domain.errors import Conflict, NotFound, Unavailable, Unprocessable
+from app.domain.errors import Conflict, Unavailable, Unprocessable
 from app.domain.orders import OPEN_STATUSES, OrderRequest
 from app.domain.pretrade import CheckResult, Outcome
 from app.extensions import db
 from app.models import BrokerConnection, ComplianceFlag, Order, User
 from app.risk.engine import RiskEngine
 from app.services import halts
-from app.services.accounts import adapter_for, get_connection, note_broker_error
+from app.services.accounts import adapter_for, default_connection, get_connection, note_broker_error
 from app.services.audit import record_event
 from app.services.order_input import ParsedOrder, new_client_order_id, parse_order
+from app.services.order_queries import get_order
 from app.services.order_state import apply_report, move_order
 from app.services.platform import platform_settings
 from app.services.pretrade_context import build_context, lock_user
@@ -74,14 +74,7 @@ def _connection_for(user: User, parsed: ParsedOrder) -> BrokerConnection:
     if parsed.connection_id is not None:
         connection = get_connection(user, parsed.connection_id)
     else:
-        connection = db.session.scalar(
-            select(BrokerConnection).where(
-                BrokerConnection.user_id == user.id, BrokerConnection.broker == BrokerName.PAPER
-            ).order_by(BrokerConnection.id)
-        )
-        if connection is None:
-            raise Unprocessable("CONNECTION_REQUIRED", "Choose a broker connection for this order.",
-                                field="connection_id")
+        connection = default_connection(user)
     if connection.status == ConnectionStatus.NEEDS_LOGIN:
         raise Unprocessable("CONNECTION_NEEDS_LOGIN", "Log in to the broker again before trading on this connection.",
                             field="connection_id")
@@ -233,7 +226,7 @@ def _send(order: Order, connection: BrokerConnection, adapter: Broker, request: 
 
 def cancel_order(user: User, order_id: Any, *, source: OrderSource = OrderSource.API) -> Order:
     """Ask the broker to cancel one of the user's open orders; returns the order as it now stands."""
-    return cancel_any_order(_own_order(user, order_id), actor_id=user.id, source=source)
+    return cancel_any_order(get_order(user, order_id), actor_id=user.id, source=source)
 
 
 def cancel_any_order(order: Order, *, actor_id: int | None, source: OrderSource) -> Order:
@@ -259,14 +252,4 @@ def cancel_any_order(order: Order, *, actor_id: int | None, source: OrderSource)
         record_event("live_order_cancel_requested", actor_id=actor_id, subject_user_id=order.user_id,
                      object_type="order", object_id=order.id, details={"source": source.value})
     db.session.commit()
-    return order
-
-
-def _own_order(user: User, order_id: Any) -> Order:
-    try:
-        order = db.session.get(Order, int(order_id))
-    except (TypeError, ValueError):
-        order = None
-    if order is None or order.user_id != user.id:
-        raise NotFound("ORDER_NOT_FOUND", "No such order.")
     return order
