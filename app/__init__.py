@@ -78,8 +78,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.web.api import admin as api_admin_routes  # noqa: F401  (adds the admin routes to the API blueprint)
+    from app.web.admin.views import bp as admin_bp
     from app.web.api.views import bp as api_bp
     from app.web.auth.views import bp as auth_bp
+    from app.web.dashboard import settings as dashboard_settings  # noqa: F401  (adds the settings pages to dashboard)
     from app.web.dashboard.views import bp as dashboard_bp
     from app.web.health.views import bp as health_bp
 
@@ -87,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -141,6 +141,18 @@ def update_credentials(connection: BrokerConnection, credentials: dict, actor_id
     )
 
 
+def remove_connection(user: User, connection_id: object) -> None:
+    """Delete one of the user's broker connections (with its stored keys); the paper simulator stays."""
+    connection = get_connection(user, connection_id)
+    if connection.broker == BrokerName.PAPER:
+        raise InvalidInput("PAPER_CONNECTION_KEPT", "The paper simulator cannot be removed.")
+    record_event("connection_removed", actor_id=user.id, subject_user_id=user.id, object_type="broker_connection",
+                 object_id=connection.id, before={"broker": connection.broker.value,
+                                                  "environment": connection.environment.value})
+    db.session.delete(connection)
+    db.session.commit()
+
+
 def get_connection(user: User, connection_id: object) -> BrokerConnection:
     """The user's own connection; another user's id answers exactly like a missing one."""
     try:

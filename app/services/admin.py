@@ -128,15 +128,22 @@ def _limit_value(name: str, raw: object):
     return value
 
 
-def set_limits(actor: User, target: User, changes: object) -> dict:
-    """Set any subset of a user's limits (null restores the platform default); answers the full set."""
-    _require_admin(actor)
+def _checked_values(changes: object) -> dict:
     if not isinstance(changes, dict) or not changes:
         raise InvalidInput("INVALID_BODY", "Send the limits to change as an object.")
     unknown = sorted(set(changes) - set(RiskLimits.LIMIT_FIELDS))
     if unknown:
         raise InvalidInput("UNKNOWN_FIELD", f"Unknown limit(s): {', '.join(unknown)}.", field=unknown[0])
-    values = {name: _limit_value(name, raw) for name, raw in changes.items()}
+    return {name: _limit_value(name, raw) for name, raw in changes.items()}
+
+
+def set_limits(actor: User, target: User, changes: object) -> dict:
+    """Set any subset of a user's limits (null restores the platform default); answers the full set."""
+    _require_admin(actor)
+    return _apply_limits(actor.id, target, _checked_values(changes))
+
+
+def _apply_limits(actor_id: int, target: User, values: dict) -> dict:
     limits = db.session.scalar(select(RiskLimits).where(RiskLimits.user_id == target.id))
     if limits is None:
         limits = RiskLimits(user_id=target.id)
@@ -148,10 +155,28 @@ def set_limits(actor: User, target: User, changes: object) -> dict:
     if low is not None and high is not None and low > high:
         db.session.rollback()
         raise InvalidInput("INVALID_LIMIT", "min_dte may not exceed max_dte.", field="min_dte")
-    record_event("limits_changed", actor_id=actor.id, subject_user_id=target.id, object_type="risk_limits",
+    record_event("limits_changed", actor_id=actor_id, subject_user_id=target.id, object_type="risk_limits",
                  object_id=limits.id, before=before, after={name: _text(v) for name, v in values.items()})
     db.session.commit()
     return {name: getattr(limits, name) for name in RiskLimits.LIMIT_FIELDS}
+
+
+LOWER_IS_STRICTER = frozenset({"min_dte", "min_account_balance"})
+
+
+def set_personal_limits(user: User, changes: object) -> dict:
+    """A trader may tighten their own limits, never loosen them past what is in force."""
+    from app.services.pretrade_context import effective_limits
+
+    values, in_force = _checked_values(changes), effective_limits(user)
+    for name, value in values.items():
+        current = in_force.get(name)
+        if value is None:
+            raise InvalidInput("LIMIT_REQUIRED", f"Give {name} a value; only an admin can lift a limit.", field=name)
+        looser = value < current if name in LOWER_IS_STRICTER else value > current
+        if current is not None and looser:
+            raise InvalidInput("LIMIT_NOT_STRICTER", f"{name} may only be made stricter than {current}.", field=name)
+    return _apply_limits(user.id, user, values)
 
 
 def _text(value) -> str | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.brokers.base import BrokerError
 from app.domain.enums import BrokerName
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, Unprocessable
 from app.extensions import db
 from app.models import BrokerConnection
 from app.services.accounts import adapter_for, note_broker_error, note_broker_success, update_credentials
@@ -29,7 +29,7 @@ def complete_login(connection: BrokerConnection, request_token: object, actor_id
     except BrokerError as error:
         note_broker_error(connection, error)
         db.session.commit()
-        raise
+        raise Unprocessable(error.code, f"Kite refused the login: {error.message}") from None
     update_credentials(
         connection, {"access_token": session["access_token"], "user_id": session["user_id"]}, actor_id=actor_id
     )

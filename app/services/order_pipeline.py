@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -102,11 +103,7 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
     Unavailable (503) when the broker cannot be read to check the order.
     """
     now = now or _now()
-    parsed = parse_order(payload)
-    connection = _connection_for(user, parsed)
-    client_order_id = parsed.client_order_id or new_client_order_id()
-    adapter = adapter_for(connection)
-
+    parsed, connection, adapter, client_order_id = _prepare(user, payload)
     user = lock_user(user.id)
     # Checked under the lock: a copy racing the first answers 409, never a second order or a confirmation prompt.
     if db.session.scalar(select(Order.id).where(Order.user_id == user.id, Order.client_order_id == client_order_id)):
@@ -114,14 +111,7 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         db.session.rollback()
         raise conflict
     halts.lift_expired_halt(user, now)
-    try:
-        ctx = build_context(user, connection, adapter, parsed.request, source, now)
-    except BrokerError as error:
-        db.session.rollback()
-        note_broker_error(connection, error)
-        db.session.commit()
-        raise Unavailable(error.code, f"The broker could not be read to check this order: {error.message}") from None
-    results = RiskEngine().run(parsed.request, ctx) + ComplianceEngine().run(parsed.request, ctx)
+    ctx, results = _evaluate(user, connection, adapter, parsed.request, source, now)
     checks = [result.as_dict() for result in results]
     order = Order(
         user_id=user.id, connection_id=connection.id, client_order_id=client_order_id,
@@ -168,6 +158,52 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
     _send(order, connection, adapter, parsed.request, now)
     db.session.commit()
     return SubmitResult(201, "ACCEPTED", f"Order {order.status.value}.", order=order, checks=checks)
+
+
+def _prepare(user: User, payload: Any):
+    parsed = parse_order(payload)
+    connection = _connection_for(user, parsed)
+    return parsed, connection, adapter_for(connection), parsed.client_order_id or new_client_order_id()
+
+
+def _evaluate(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
+              source: OrderSource, now: datetime):
+    """The context and every check's result; a broker that cannot be read is a 503 and nothing is kept."""
+    try:
+        ctx = build_context(user, connection, adapter, request, source, now)
+    except BrokerError as error:
+        db.session.rollback()
+        note_broker_error(connection, error)
+        db.session.commit()
+        raise Unavailable(error.code, f"The broker could not be read to check this order: {error.message}") from None
+    return ctx, RiskEngine().run(request, ctx) + ComplianceEngine().run(request, ctx)
+
+
+@dataclass
+class Preview:
+    """Every check's answer for an order that is not placed, and what it would be worth."""
+
+    checks: list[dict]
+    price: Decimal | None
+    value: Decimal | None
+
+    @property
+    def denied(self) -> list[dict]:
+        return [c for c in self.checks if c["outcome"] == "deny"]
+
+    @property
+    def needs_confirmation(self) -> list[dict]:
+        return [c for c in self.checks if c["outcome"] == "confirm"]
+
+
+def preview_order(user: User, payload: Any, *, source: OrderSource = OrderSource.DASHBOARD,
+                  now: datetime | None = None) -> Preview:
+    """Run every check as submit_order would, place nothing and keep nothing."""
+    parsed, connection, adapter, _ = _prepare(user, payload)
+    ctx, results = _evaluate(user, connection, adapter, parsed.request, source, now or _now())
+    db.session.rollback()
+    value = parsed.request.notional(ctx.price) if ctx.price is not None else None
+    return Preview([r.as_dict() for r in results], ctx.price, value)
 
 
 def _deny(user: User, connection: BrokerConnection, order: Order, denials: list[CheckResult], checks: list[dict],

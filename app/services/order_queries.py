@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.domain.enums import OrderStatus
 from app.domain.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models import AuditEvent, Order, User
+from app.models import AuditEvent, Order, OrderFill, User
 
 MAX_PAGE = 200
 
@@ -57,3 +57,12 @@ def audit_trail(*, action: Any = None, user_id: Any = None, actor_id: Any = None
             raise InvalidInput("INVALID_FILTER", f"{name} must be a whole number.", field=name)
         query = query.where(column < int(raw)) if name == "before_id" else query.where(column == int(raw))
     return list(db.session.scalars(query))
+
+
+def recent_fills(user: User, limit: int = 20) -> list[tuple[OrderFill, Order]]:
+    """The user's latest executions with their orders, newest first."""
+    rows = db.session.execute(
+        select(OrderFill, Order).join(Order, OrderFill.order_id == Order.id).where(Order.user_id == user.id)
+        .order_by(OrderFill.filled_at.desc()).limit(limit)
+    )
+    return [(fill, order) for fill, order in rows]

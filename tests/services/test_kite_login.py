@@ -6,9 +6,8 @@ import pytest
 import responses
 from responses import matchers
 
-from app.brokers.base import AuthError
 from app.domain.enums import ConnectionStatus
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, Unprocessable
 from app.extensions import db
 from app.services import accounts, kite_login
 from app.services.credentials import read_connection_credentials
@@ -51,8 +50,9 @@ def test_a_refused_login_keeps_the_connection_waiting_for_login(connection):
         rsps.post("https://api.kite.trade/session/token", status=403,
                   json={"status": "error", "message": "Invalid `checksum`.", "data": None,
                         "error_type": "TokenException"})
-        with pytest.raises(AuthError):
+        with pytest.raises(Unprocessable) as refused:
             kite_login.complete_login(connection, "reqtoken123", actor_id=connection.user_id)
+    assert refused.value.code == "BROKER_AUTH_FAILED" and "checksum" in refused.value.message
     db.session.expire_all()
     assert connection.status == ConnectionStatus.NEEDS_LOGIN
     assert "checksum" in connection.last_error and API_SECRET not in connection.last_error
