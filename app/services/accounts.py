@@ -171,13 +171,19 @@ def list_connections(user: User) -> list[BrokerConnection]:
 
 
 def default_connection(user: User) -> BrokerConnection:
-    """The user's paper simulator: where an order or a view goes when no connection is named."""
+    """The user's paper simulator: where an order or a view goes when no connection is named.
+
+    Every account gets one at registration; one made another way gets it here, on first use.
+    """
     connection = db.session.scalar(
         select(BrokerConnection).where(BrokerConnection.user_id == user.id, BrokerConnection.broker == BrokerName.PAPER)
         .order_by(BrokerConnection.id)
     )
     if connection is None:
-        raise NotFound("CONNECTION_NOT_FOUND", "No paper connection; name a connection_id.")
+        connection = BrokerConnection(user_id=user.id, broker=BrokerName.PAPER, environment=BrokerEnvironment.PAPER,
+                                      label="Paper simulator")
+        db.session.add(connection)
+        db.session.commit()
     return connection
 
 
