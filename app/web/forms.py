@@ -13,3 +13,12 @@ def attach_error(form: FlaskForm, error: PortcullisError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def flash_refusal(error: PortcullisError) -> None:
+    """Show a refusal after a redirect; another user's ids and forbidden actions answer 404/403 instead."""
+    from flask import flash
+
+    if error.http_status in (403, 404):
+        raise error
+    flash(error.message, "error")

@@ -110,7 +110,7 @@ def test_another_users_things_are_not_reachable(app, people):
     db.session.commit()
     client = sign_in(app, "trader@example.com")
     assert client.get(f"/?connection_id={connection.id}").status_code == 404
-    assert client.post(f"/connections/{connection.id}/remove").status_code == 302
+    assert client.post(f"/connections/{connection.id}/remove").status_code == 404
     assert db.session.get(BrokerConnection, connection.id) is not None
     client.post(f"/positions/{position.id}/exits", data={"stop_loss": "0.5"})
     db.session.refresh(position)
@@ -175,3 +175,33 @@ def test_admin_closes_a_compliance_flag(app, people):
     client.post(f"/admin/compliance/{flag.id}", data={"outcome": "dismissed", "note": "client is a fund"})
     db.session.refresh(flag)
     assert flag.status.value == "dismissed" and flag.resolution_note == "client is a fund"
+
+
+@pytest.mark.parametrize(
+    "route",
+    ["/orders/{order}/cancel", "/positions/{position}/exits", "/connections/{connection}/test",
+     "/connections/{connection}/remove", "/connections/{connection}/kite-login", "/settings/tokens/{token}/revoke"],
+)
+def test_actions_on_another_users_ids_answer_404_and_change_nothing(app, people, route):
+    from app.services.api_tokens import create_token
+    from app.services.order_pipeline import submit_order
+    from app.domain.enums import OrderSource
+
+    other = UserFactory(email="other@example.com")
+    connection = accounts.create_connection(other, "zerodha", "live", "Theirs", {"api_key": "k1234", "api_secret": "s1234"})
+    order = submit_order(other, {"symbol": "AAPL", "side": "buy", "quantity": "1", "type": "limit", "limit_price": "5"},
+                         source=OrderSource.API).order
+    position = Position(user_id=other.id, connection_id=connection.id, symbol="MSFT", asset_class="equity",
+                        quantity=1, avg_price=1, realized_pnl=0)
+    db.session.add(position)
+    _, token = create_token(other, "theirs")
+    db.session.commit()
+    ids = {"order": order.id, "position": position.id, "connection": connection.id, "token": token.id}
+    response = sign_in(app, "trader@example.com").post(route.format(**ids), data={"stop_loss": "1"})
+    assert response.status_code == 404
+    assert "Theirs" not in response.get_data(as_text=True) and "MSFT" not in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(BrokerConnection, connection.id) is not None
+    assert db.session.get(Order, order.id).status.value == "submitted"
+    assert db.session.get(ApiToken, token.id).revoked_at is None
+    assert db.session.get(Position, position.id).stop_loss is None

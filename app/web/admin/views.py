@@ -18,6 +18,7 @@ from app.services.platform import platform_settings
 from app.services.pretrade_context import effective_limits
 from app.web.admin.forms import FlagForm, KillSwitchForm, KycForm, ModeForm, ReasonForm
 from app.web.dashboard.forms import ActionForm
+from app.web.forms import flash_refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -67,8 +68,9 @@ def _act(user_id: int, form, action):
     if not form.validate_on_submit():
         flash("; ".join(f"{name}: {', '.join(errors)}" for name, errors in form.errors.items()), "error")
         return redirect(url_for("admin.user", user_id=user_id))
+    target = admin.get_user(user_id)  # an unknown user is a 404, not a message
     try:
-        message = action(admin.get_user(user_id))
+        message = action(target)
     except PortcullisError as error:
         flash(f"{error.code}: {error.message}", "error")
         return redirect(url_for("admin.user", user_id=user_id))
@@ -172,7 +174,7 @@ def close_flag(flag_id: int):
             compliance_review.resolve_flag(_actor(), flag_id, form.outcome.data, form.note.data)
             return _done("Flag closed.", "admin.compliance")
         except PortcullisError as error:
-            flash(error.message, "error")
+            flash_refusal(error)
     else:
         flash("Choose an outcome and write what was found.", "error")
     return redirect(url_for("admin.compliance"))

@@ -16,7 +16,7 @@ from app.services.credentials import read_totp_secret
 from app.services.pretrade_context import effective_limits
 from app.web.dashboard.forms import ActionForm, ConnectionForm, DisclosureForm, LimitsForm, TokenForm, TotpForm
 from app.web.dashboard.views import bp
-from app.web.forms import attach_error
+from app.web.forms import attach_error, flash_refusal
 
 NEW_TOKEN_KEY = "new_api_token"
 
@@ -91,7 +91,7 @@ def personal_limits():
             admin.set_personal_limits(_user(), form.changes())
             flash("Your limits are stricter now.", "success")
         except PortcullisError as error:
-            flash(error.message, "error")
+            flash_refusal(error)
     return redirect(url_for("dashboard.settings"))
 
 
@@ -104,7 +104,7 @@ def new_token():
             plaintext, _ = api_tokens.create_token(_user(), form.name.data)
             session[NEW_TOKEN_KEY] = plaintext  # shown on the next page once, then gone
         except PortcullisError as error:
-            flash(error.message, "error")
+            flash_refusal(error)
     return redirect(url_for("dashboard.settings"))
 
 
@@ -116,7 +116,7 @@ def revoke_token(token_id: int):
             api_tokens.revoke_token(_user(), token_id)
             flash("Token revoked.", "info")
         except PortcullisError as error:
-            flash(error.message, "error")
+            flash_refusal(error)
     return redirect(url_for("dashboard.settings"))
 
 
@@ -146,7 +146,7 @@ def test_connection(connection_id: int):
             flash(f"{result.code}: {result.message}" + (f" Buying power {result.buying_power} {result.currency}."
                                                          if result.ok else ""), "success" if result.ok else "error")
         except PortcullisError as error:
-            flash(error.message, "error")
+            flash_refusal(error)
     return redirect(url_for("dashboard.connections"))
 
 
@@ -158,7 +158,7 @@ def remove_connection(connection_id: int):
             accounts.remove_connection(_user(), connection_id)
             flash("Connection removed, with its keys.", "info")
         except PortcullisError as error:
-            flash(error.message, "error")
+            flash_refusal(error)
     return redirect(url_for("dashboard.connections"))
 
 
@@ -173,7 +173,7 @@ def kite_login_start(connection_id: int):
         session["kite_connection_id"] = connection.id
         return redirect(kite_login.login_url(connection, {"connection_id": str(connection.id)}))
     except PortcullisError as error:
-        flash(error.message, "error")
+        flash_refusal(error)
         return redirect(url_for("dashboard.connections"))
 
 
@@ -190,5 +190,5 @@ def kite_login_callback():
             kite_login.complete_login(connection, request.args.get("request_token"), actor_id=_user().id)
             flash("Logged in to Kite for today.", "success")
     except PortcullisError as error:
-        flash(error.message, "error")
+        flash_refusal(error)
     return redirect(url_for("dashboard.connections"))

@@ -10,7 +10,7 @@ from app.domain.errors import PortcullisError
 from app.services import accounts, account_overview, analytics, order_queries, portfolio
 from app.services.order_pipeline import cancel_order, preview_order, submit_order
 from app.web.dashboard.forms import ActionForm, ExitRulesForm, OrderForm
-from app.web.forms import attach_error
+from app.web.forms import attach_error, flash_refusal
 
 bp = Blueprint("dashboard", __name__)
 
@@ -83,7 +83,7 @@ def cancel(order_id: int):
             order = cancel_order(_user(), order_id, source=OrderSource.DASHBOARD)
             flash(f"Order {order.id} is {order.status.value}.", "info")
         except PortcullisError as error:
-            flash(error.message, "error")
+            flash_refusal(error)
     return redirect(request.referrer or url_for("dashboard.index"))
 
 
@@ -98,7 +98,7 @@ def set_exits(position_id: int):
                                      trailing_stop_percent=form.trailing_stop_percent.data)
             flash("Exit rules saved; the monitor watches them.", "success")
         except PortcullisError as error:
-            flash(error.message, "error")
+            flash_refusal(error)
     return redirect(url_for("dashboard.index"))
 
 
