@@ -174,6 +174,31 @@ class Config:
         self.PAPER_COMMISSION_PER_CONTRACT = _decimal("PAPER_COMMISSION_PER_CONTRACT", "0.65")
         self.PAPER_SLIPPAGE_BPS = _decimal("PAPER_SLIPPAGE_BPS", "0")
 
+        self.SMTP = {
+            "host": os.environ.get("SMTP_HOST") or None,
+            "port": _int("SMTP_PORT", 587),
+            "username": os.environ.get("SMTP_USERNAME") or None,
+            "password": os.environ.get("SMTP_PASSWORD") or None,
+            "sender": os.environ.get("SMTP_FROM", "alerts@portcullis.invalid"),
+            "starttls": _flag("SMTP_STARTTLS", True),
+        }
+        self.TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
+        # The operators' own channels, alerted of platform events (kill switch, halts, failing sources).
+        self.OPS_CHANNELS = {
+            kind: value for kind, value in {
+                "telegram": {"bot_token": os.environ.get("OPS_TELEGRAM_BOT_TOKEN"),
+                             "chat_id": os.environ.get("OPS_TELEGRAM_CHAT_ID")},
+                "slack": {"webhook_url": os.environ.get("OPS_SLACK_WEBHOOK_URL")},
+                "discord": {"webhook_url": os.environ.get("OPS_DISCORD_WEBHOOK_URL")},
+                "email": {"address": os.environ.get("OPS_EMAIL_TO")},
+            }.items() if all(value.values())
+        }
+        self.NOTIFY_SECONDS = _int("NOTIFY_SECONDS", 15)
+        self.NOTIFY_TIMEOUT_SECONDS = _float("NOTIFY_TIMEOUT_SECONDS", 10.0)
+        self.NOTIFY_MAX_ATTEMPTS = _int("NOTIFY_MAX_ATTEMPTS", 8)
+        self.NOTIFY_FAILING_AFTER = _int("NOTIFY_FAILING_AFTER", 5)
+        self.FAILED_LOGIN_ALERT_THRESHOLD = _int("FAILED_LOGIN_ALERT_THRESHOLD", 5)
+
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
         self.SENTRY_DSN = os.environ.get("SENTRY_DSN") or None
         self.SENTRY_TRACES_SAMPLE_RATE = _float("SENTRY_TRACES_SAMPLE_RATE", 0.0)

@@ -6,6 +6,7 @@ from app.models.compliance import ComplianceFlag
 from app.models.data_source import DataSource
 from app.models.equity_snapshot import EquitySnapshot, SnapshotKind
 from app.models.job_run import JobRun
+from app.models.notification import NotificationChannel, OutboxMessage
 from app.models.order import Order, OrderFill
 from app.models.paper import PaperAccount, PaperHoldingRow, PaperOrderRow
 from app.models.platform import PlatformSettings
@@ -23,7 +24,9 @@ __all__ = [
     "EquitySnapshot",
     "SnapshotKind",
     "JobRun",
+    "NotificationChannel",
     "Order",
+    "OutboxMessage",
     "OrderFill",
     "PaperAccount",
     "PaperHoldingRow",

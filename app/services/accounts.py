@@ -20,6 +20,7 @@ from app.models import BrokerConnection, User
 from app.services.audit import record_event
 from app.services.credentials import read_connection_credentials, store_connection_credentials
 from app.services.market_data import stored_quotes
+from app.services.notifications import notify
 from app.services.paper_venue import SqlPaperStore
 
 # What each broker needs to be reached, and what it may also carry.
@@ -256,6 +257,9 @@ def note_broker_error(connection: BrokerConnection, error: BrokerError) -> None:
     """Reflect a broker failure on the connection row; the caller commits."""
     connection.last_error = f"{error.code}: {error.message}"[:500]
     connection.consecutive_failures += 1
+    # One alert an hour per connection is news; one per failed call would be noise.
+    notify("broker_failure", f"{connection.label}: {error.code}", connection.last_error, user_id=connection.user_id,
+           dedupe_key=f"broker:{connection.id}:{_now():%Y%m%d%H}")
     if isinstance(error, AuthError):
         connection.status = ConnectionStatus.NEEDS_LOGIN if error.needs_login else ConnectionStatus.ERROR
 

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import BrokerConnection, Order, Position, RiskLimits, User
 from app.services import halts
 from app.services.audit import record_event
+from app.services.notifications import notify, notify_subscribers
 from app.services.order_pipeline import cancel_any_order, submit_order
 from app.services.platform import platform_settings
 from app.services.two_factor import consume_totp, disclosure_is_current
@@ -75,6 +76,8 @@ def switch_mode(actor: User, target: User, mode: object, reason: object, passwor
     target.trading_mode = new_mode
     record_event("mode_switched", actor_id=actor.id, subject_user_id=target.id, object_type="user",
                  object_id=target.id, reason=why, before={"mode": before.value}, after={"mode": new_mode.value})
+    notify("mode_switched", f"You now trade {new_mode.value}", why, user_id=target.id,
+           dedupe_key=f"mode:{target.id}:{datetime.now(timezone.utc).isoformat()}")
     db.session.commit()
 
 
@@ -202,6 +205,8 @@ def set_kill_switch(actor: User, engaged: object, reason: object, *, cancel_open
     record_event("kill_switch_engaged" if engaged else "kill_switch_released", actor_id=actor.id, reason=why,
                  before={"engaged": before}, after={"engaged": engaged,
                                                    "cancel_open_orders": cancel_open_orders, "flatten": flatten})
+    notify_subscribers("kill_switch", "Kill switch " + ("ENGAGED" if engaged else "released"),
+                       f"{why} (by {actor.email})", dedupe_key=f"kill-switch:{now.isoformat()}")
     # Committed first, on its own: from this moment no live order passes the pipeline.
     db.session.commit()
     summary = {"engaged": engaged, "cancelled": 0, "cancel_failures": [], "flatten_orders": 0, "flatten_failures": []}

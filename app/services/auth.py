@@ -12,6 +12,7 @@ from app.domain.errors import InvalidInput, Unprocessable
 from app.extensions import db
 from app.models import User
 from app.services.audit import record_event
+from app.services.notifications import notify
 from app.services.users import check_password_strength, hash_password
 
 INVALID_CREDENTIALS = Unprocessable("INVALID_CREDENTIALS", "Invalid email or password.")
@@ -76,6 +77,10 @@ def _record_failed_login(user: User, now: datetime) -> None:
         subject_user_id=user.id,
         details={"reason": "wrong_password", "failed_count": user.failed_login_count, "locked": locked},
     )
+    if user.failed_login_count == current_app.config["FAILED_LOGIN_ALERT_THRESHOLD"]:
+        notify("failed_logins", f"{user.failed_login_count} failed logins for {user.email}",
+               "If this was not you, change your password.", user_id=user.id,
+               dedupe_key=f"logins:{user.id}:{now:%Y%m%d%H%M}")
     db.session.commit()
 
 

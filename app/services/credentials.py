@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import BrokerConnection, User
+from app.models import BrokerConnection, NotificationChannel, User
 from app.security import CredentialCipher, DecryptionError, secret_context
 
 _CIPHER_KEY = "portcullis.cipher"
@@ -73,6 +73,11 @@ def rotate_encryption_keys() -> int:
         (connection, "credentials_encrypted")
         for connection in db.session.scalars(
             select(BrokerConnection).where(BrokerConnection.credentials_encrypted.is_not(None))
+        )
+    ] + [
+        (channel, "secrets_encrypted")
+        for channel in db.session.scalars(
+            select(NotificationChannel).where(NotificationChannel.secrets_encrypted.is_not(None))
         )
     ]
     try:

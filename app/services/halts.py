@@ -1,12 +1,13 @@
 """Halting a user (a loss breach or an admin) and lifting the halt."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from app.domain.enums import TradingMode
 from app.models import BrokerConnection, User
 from app.services import market_hours
 from app.services.audit import record_event
+from app.services.notifications import notify
 
 
 def halt(user: User, *, reason: str, until: datetime | None, actor_id: int | None) -> None:
@@ -20,6 +21,9 @@ def halt(user: User, *, reason: str, until: datetime | None, actor_id: int | Non
     record_event("trading_halted", actor_id=actor_id, subject_user_id=user.id, object_type="user", object_id=user.id,
                  reason=reason, before=before,
                  after={"mode": "halted", "until": until.isoformat() if until else None})
+    notify("trading_halted", f"Trading halted for {user.email}",
+           f"{reason}. " + (f"Until {until:%Y-%m-%d %H:%M} UTC." if until else "Until an admin resumes it."),
+           user_id=user.id, dedupe_key=f"halt:{user.id}:{datetime.now(timezone.utc):%Y%m%d%H%M}")
 
 
 def resume(user: User, *, reason: str, actor_id: int | None) -> None:

@@ -25,6 +25,7 @@ JOB_INTERVALS = {
     "monitor_positions": "MONITOR_SECONDS",
     "reconcile_orders": "RECONCILE_SECONDS",
     "snapshot_equity": "SNAPSHOT_SECONDS",
+    "deliver_notifications": "NOTIFY_SECONDS",
 }
 
 

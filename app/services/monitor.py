@@ -22,6 +22,7 @@ from app.risk.exits import ExitRules, exit_signal, updated_extreme
 from app.services import halts, market_hours
 from app.services.accounts import adapter_for, note_broker_error
 from app.services.market_data import freshest_quotes, is_stale
+from app.services.notifications import notify
 from app.services.order_pipeline import submit_order
 from app.services.pretrade_context import baseline_equity, effective_limits
 
@@ -115,6 +116,10 @@ def _place_exit(position: Position, signal, now: datetime, report: MonitorReport
     if result.accepted:
         report.exits_placed += 1
         log.info("monitor: %s exit placed for %s", signal.rule, position.symbol)
+        notify("automated_exit", f"{signal.rule.replace('_', ' ')} exit: {position.symbol}",
+               f"{payload['side']} {payload['quantity']} {position.symbol}, order {result.order.id} "
+               f"{result.order.status.value}", user_id=position.user_id, dedupe_key=f"exit:{result.order.id}")
+        db.session.commit()
     else:
         report.exits_refused[position.symbol] = result.code
 

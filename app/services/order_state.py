@@ -6,6 +6,10 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from app.domain.broker_types import OrderReport
+from app.domain.enums import LIVE_ENVIRONMENTS
+from app.extensions import db
+from app.models import BrokerConnection
+from app.services.notifications import notify
 from app.domain.enums import OrderStatus
 from app.domain.orders import FINAL_STATUSES, can_transition
 from app.models import Order
@@ -27,7 +31,28 @@ def move_order(order: Order, status: OrderStatus, *, reason: str | None = None,
         order.reject_reason = reason[:500]
     if status in FINAL_STATUSES:
         order.closed_at = now or datetime.now(timezone.utc)
+    _alert_if_live(order)
     return True
+
+
+LIVE_ALERTS = {
+    OrderStatus.SUBMITTED: "live_order_placed",
+    OrderStatus.FILLED: "live_order_filled",
+    OrderStatus.REJECTED: "live_order_rejected",
+    OrderStatus.CANCELLED: "live_order_cancelled",
+}
+
+
+def _alert_if_live(order: Order) -> None:
+    event = LIVE_ALERTS.get(order.status)
+    connection = db.session.get(BrokerConnection, order.connection_id) if order.connection_id else None
+    if event is None or connection is None or connection.environment not in LIVE_ENVIRONMENTS:
+        return
+    text = f"{order.side.value} {order.quantity.normalize():f} {order.symbol} ({order.order_type.value})"
+    if order.reject_reason and order.status == OrderStatus.REJECTED:
+        text += f": {order.reject_reason}"
+    notify(event, f"Live order {order.status.value}: {order.symbol}", text, user_id=order.user_id,
+           dedupe_key=f"order:{order.id}:{order.status.value}")
 
 
 def apply_report(order: Order, report: OrderReport, *, now: datetime | None = None) -> None:

@@ -23,6 +23,7 @@ from app.models import BrokerConnection, DataSource, Order, Position
 from app.services.accounts import adapter_for, http_options
 from app.services.audit import record_event
 from app.services.market_data import upsert_quotes
+from app.services.notifications import notify
 
 log = logging.getLogger(__name__)
 KITE_EXCHANGES = ("NSE:", "BSE:", "NFO:", "BFO:")
@@ -146,6 +147,8 @@ def _note_source(name: str, now: datetime, error: BrokerError | None) -> None:
     if state.status != "degraded":
         state.status, state.degraded_since = "degraded", now
         record_event("data_source_degraded", details={"source": name, "error": error.code})
+        notify("data_feed_degraded", f"Market data source {name} is failing", state.last_error,
+               dedupe_key=f"source:{name}:{now.isoformat()}")
         log.warning("market data source %s is degraded: %s", name, error.code)
 
 

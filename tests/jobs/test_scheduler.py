@@ -15,7 +15,7 @@ from app.extensions import db
 from app.jobs.leader import FileLock
 from app.jobs.scheduler import build_scheduler
 from app.models import JobRun
-from app.services.job_runs import job_health, record_run
+from app.services.job_runs import JOB_INTERVALS, job_health, record_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,11 +35,11 @@ def test_a_failing_job_is_recorded_not_raised_and_secrets_are_scrubbed(app):
 
 
 def test_every_real_job_runs_and_is_recorded(runner):
-    for name in ("refresh_prices", "monitor_positions", "reconcile_orders", "snapshot_equity"):
+    for name in JOB_INTERVALS:
         result = runner.invoke(args=["scheduler", "--once", name])
         assert result.exit_code == 0, result.output
         assert f"{name}: success" in result.output
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == 4
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == len(JOB_INTERVALS) == 5
 
 
 def test_jobs_are_coalesced_single_and_on_their_configured_intervals(app_factory):
@@ -48,7 +48,7 @@ def test_jobs_are_coalesced_single_and_on_their_configured_intervals(app_factory
     scheduler.start(paused=True)  # defaults are applied when the scheduler starts
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
-    assert set(jobs) == {"refresh_prices", "monitor_positions", "reconcile_orders", "snapshot_equity"}
+    assert set(jobs) == set(JOB_INTERVALS)
     assert jobs["refresh_prices"].trigger.interval == timedelta(seconds=45)
     assert jobs["monitor_positions"].trigger.interval == timedelta(seconds=90)
     assert all(job.coalesce and job.max_instances == 1 and job.misfire_grace_time == 30 for job in jobs.values())
@@ -64,7 +64,7 @@ def test_readyz_turns_unhealthy_when_a_job_is_overdue(app_factory):
     app = app_factory(READYZ_CHECK_JOBS=True)
     client = app.test_client()
     with app.app_context():
-        for name in ("refresh_prices", "monitor_positions", "reconcile_orders", "snapshot_equity"):
+        for name in JOB_INTERVALS:
             _ran(name, 10)
         healthy = client.get("/readyz")
         assert healthy.status_code == 200
