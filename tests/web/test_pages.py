@@ -205,3 +205,21 @@ def test_actions_on_another_users_ids_answer_404_and_change_nothing(app, people,
     assert db.session.get(Order, order.id).status.value == "submitted"
     assert db.session.get(ApiToken, token.id).revoked_at is None
     assert db.session.get(Position, position.id).stop_loss is None
+
+
+def test_alert_channels_are_added_listed_and_removed_without_showing_secrets(app, people):
+    from app.models import NotificationChannel
+
+    client = sign_in(app, "trader@example.com")
+    webhook = "https://hooks.slack.com/services/T000/B000/secretsecretsecret"
+    client.post("/settings/channels", data={"kind": "slack", "label": "Desk", "webhook_url": webhook,
+                                            "events": ["trading_halted", "live_order_filled"]})
+    page = client.get("/settings").get_data(as_text=True)
+    assert "Desk (slack)" in page and "trading_halted, live_order_filled" in page and webhook not in page
+    refused = client.post("/settings/channels", data={"kind": "slack", "webhook_url": "https://evil.example/x",
+                                                      "events": ["trading_halted"]}, follow_redirects=True)
+    assert "hooks.slack.com" in refused.get_data(as_text=True)
+    channel_id = db.session.scalar(sa.select(NotificationChannel.id))
+    assert sign_in(app, "boss@example.com").post(f"/settings/channels/{channel_id}/remove").status_code == 404
+    client.post(f"/settings/channels/{channel_id}/remove")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(NotificationChannel)) == 0

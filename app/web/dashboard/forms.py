@@ -77,6 +77,19 @@ class ConnectionForm(FlaskForm):
         return {name: value for name, value in values.items() if name and value}
 
 
+class ChannelForm(FlaskForm):
+    kind = SelectField("Channel", choices=[SelectChoice("telegram", "Telegram"), SelectChoice("slack", "Slack"),
+                                           SelectChoice("discord", "Discord"), SelectChoice("email", "Email")])
+    label = StringField("Label", validators=[Optional(), Length(max=100)])
+    bot_token = PasswordField("Telegram bot token", validators=[Optional(), Length(max=200)])
+    chat_id = StringField("Telegram chat id", validators=[Optional(), Length(max=40)])
+    webhook_url = PasswordField("Webhook URL (Slack or Discord)", validators=[Optional(), Length(max=500)])
+    address = StringField("Email address", validators=[Optional(), Length(max=254)])
+
+    def settings(self) -> dict:
+        return {name: getattr(self, name).data for name in ("bot_token", "chat_id", "webhook_url", "address")}
+
+
 class LimitsForm(FlaskForm):
     max_position_size_percent = StringField("Max position size (% of equity)", validators=[Optional(), Length(max=12)])
     max_open_positions = StringField("Max open positions", validators=[Optional(), Length(max=12)])

@@ -10,11 +10,19 @@ from markupsafe import Markup
 
 from app.domain.errors import PortcullisError
 from app.security import totp_provisioning_uri
-from app.services import accounts, admin, api_tokens, kite_login, two_factor
+from app.services import accounts, admin, api_tokens, kite_login, notifications, two_factor
 from app.services.connection_check import check_connection
 from app.services.credentials import read_totp_secret
 from app.services.pretrade_context import effective_limits
-from app.web.dashboard.forms import ActionForm, ConnectionForm, DisclosureForm, LimitsForm, TokenForm, TotpForm
+from app.web.dashboard.forms import (
+    ActionForm,
+    ChannelForm,
+    ConnectionForm,
+    DisclosureForm,
+    LimitsForm,
+    TokenForm,
+    TotpForm,
+)
 from app.web.dashboard.views import bp
 from app.web.forms import attach_error, flash_refusal
 
@@ -38,6 +46,7 @@ def settings():
     return render_template(
         "dashboard/settings.html", totp_form=TotpForm(), disclosure_form=DisclosureForm(), limits_form=LimitsForm(),
         token_form=TokenForm(), action_form=ActionForm(), tokens=api_tokens.list_tokens(user),
+        channel_form=ChannelForm(), channels=notifications.list_channels(user), events=notifications.EVENTS,
         new_token=session.pop(NEW_TOKEN_KEY, None), limits=effective_limits(user),
         disclosure_current=two_factor.disclosure_is_current(user),
         disclosure_version=current_app.config["RISK_DISCLOSURE_VERSION"],
@@ -192,3 +201,27 @@ def kite_login_callback():
     except PortcullisError as error:
         flash_refusal(error)
     return redirect(url_for("dashboard.connections"))
+
+
+@bp.post("/settings/channels")
+@login_required
+def add_channel():
+    """A channel and the events it should carry; its token or webhook is stored encrypted."""
+    form = ChannelForm()
+    if form.validate_on_submit():
+        try:
+            notifications.add_channel(_user(), form.kind.data, form.label.data or "", form.settings(),
+                                      request.form.getlist("events"))
+            flash("Channel added; alerts are sent within seconds of the event.", "success")
+        except PortcullisError as error:
+            flash_refusal(error)
+    return redirect(url_for("dashboard.settings"))
+
+
+@bp.post("/settings/channels/<int:channel_id>/remove")
+@login_required
+def remove_channel(channel_id: int):
+    if ActionForm().validate_on_submit():
+        notifications.remove_channel(_user(), channel_id)
+        flash("Channel removed.", "info")
+    return redirect(url_for("dashboard.settings"))
