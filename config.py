@@ -109,7 +109,10 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
 
-        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Heroku's and Railway's Redis add-ons set REDIS_URL; shared limits use it unless told otherwise.
+        self.RATELIMIT_STORAGE_URI = (
+            os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+        )
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute")
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")

@@ -60,6 +60,15 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
 
     @app.before_request
+    def tag_errors_with_the_user():
+        from flask_login import current_user
+
+        from app.observability import tag
+
+        if app.config["SENTRY_DSN"] and current_user.is_authenticated:
+            tag(user_id=current_user.id)
+
+    @app.before_request
     def protect_from_csrf():
         from flask import current_app, request
 

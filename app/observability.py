@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 import re
 import sys
 from datetime import datetime, timezone
@@ -111,6 +112,26 @@ def init_sentry(dsn: str | None, environment: str, traces_sample_rate: float, **
         **extra_options,
     )
     return True
+
+
+def tag(**tags) -> None:
+    """Label what Sentry reports from here on in this scope (user id, order id, job); never secrets."""
+    import sentry_sdk
+
+    for key, value in tags.items():
+        if value is not None:
+            sentry_sdk.set_tag(key, str(value))
+
+
+@contextmanager
+def tagged(**tags):
+    """A scope whose Sentry events (an error logged inside it) carry these tags; a no-op without a DSN."""
+    import sentry_sdk
+
+    with sentry_sdk.new_scope() as scope:
+        for key, value in tags.items():
+            scope.set_tag(key, str(value))
+        yield
 
 
 def database_check(session) -> dict:

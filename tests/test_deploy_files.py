@@ -93,3 +93,41 @@ def test_procfile_web_line_serves_healthz(tmp_path):
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_app_json_provisions_postgres_redis_and_describes_every_variable():
+    import json
+
+    manifest = json.loads((ROOT / "app.json").read_text())
+    assert {addon["plan"] for addon in manifest["addons"]} == {"heroku-postgresql", "heroku-redis"}
+    assert set(manifest["formation"]) == {"web", "worker"}
+    assert manifest["env"]["SECRET_KEY"]["generator"] == "secret"
+    assert manifest["env"]["ENCRYPTION_KEYS"]["required"] is True
+    assert all(entry.get("description") for entry in manifest["env"].values())
+    assert set(manifest["env"]) <= _documented()
+
+
+def test_railway_runs_migrations_before_deploy_and_checks_healthz():
+    import json
+
+    deploy = json.loads((ROOT / "railway.json").read_text())["deploy"]
+    assert deploy["preDeployCommand"] == [_procfile()["release"]]
+    assert deploy["healthcheckPath"] == "/healthz"
+    assert deploy["startCommand"] == _procfile()["web"]
+
+
+def test_healthz_answers_plain_http_in_production_without_a_redirect(monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("ENCRYPTION_KEYS", "QjJwGCUTdflFUPcJsj9_3c1yC_pz-BWi1KIwuDtOolM=")
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    response = create_app("production").test_client().get("/healthz", base_url="http://portcullis.example")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_the_gunicorn_settings_load():
+    import runpy
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "gthread" and settings["timeout"] >= 30 and settings["max_requests"] > 0

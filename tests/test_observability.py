@@ -99,3 +99,17 @@ def test_readyz_turns_unavailable_when_the_database_is_gone(app_factory):
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "unavailable" and body["checks"]["database"]["ok"] is False
+
+
+def test_a_failed_job_reaches_sentry_with_its_tag_and_without_secrets(app, sentry_events):
+    from app.services.job_runs import record_run
+
+    def broken():
+        raise RuntimeError(f"broker refused Authorization: Bearer {SECRET}")
+
+    record_run("reconcile_orders", broken)
+    sentry_sdk.flush()
+    assert sentry_events, "the failure was not reported"
+    event = next(e for e in sentry_events if "exception" in e)
+    assert event["tags"]["job"] == "reconcile_orders"
+    assert SECRET not in json.dumps(sentry_events)

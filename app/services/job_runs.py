@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.domain.enums import JobOutcome
 from app.extensions import db
 from app.models import JobRun
-from app.observability import scrub_text
+from app.observability import scrub_text, tagged
 
 log = logging.getLogger(__name__)
 # Each scheduled job and the setting that holds its interval in seconds.
@@ -54,7 +54,8 @@ def record_run(job_name: str, work: Callable[[], object], *, runner: str | None 
         db.session.rollback()
         outcome, counts = JobOutcome.FAILED, {}
         error = scrub_text("".join(traceback.format_exception_only(type(failure), failure)).strip())[:2000]
-        log.exception("job %s failed", job_name)
+        with tagged(job=job_name):
+            log.exception("job %s failed", job_name)  # Sentry's logging integration reports it, tagged
     run = db.session.get(JobRun, run_id)
     run.finished_at = datetime.now(timezone.utc)
     run.duration_ms = int((time.perf_counter() - clock) * 1000)

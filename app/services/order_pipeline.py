@@ -35,6 +35,7 @@ from app.domain.orders import OPEN_STATUSES, OrderRequest
 from app.domain.pretrade import CheckResult, Outcome
 from app.extensions import db
 from app.models import BrokerConnection, ComplianceFlag, Order, User
+from app.observability import tag
 from app.risk.engine import RiskEngine
 from app.services import halts
 from app.services.accounts import adapter_for, default_connection, get_connection, note_broker_error
@@ -144,6 +145,7 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
     except IntegrityError:
         db.session.rollback()
         raise _duplicate(user, client_order_id) from None
+    tag(order_id=order.id)
     for result in results:
         if result.verdict.outcome == Outcome.FLAG:
             db.session.add(ComplianceFlag(user_id=user.id, order_id=order.id, code=result.verdict.code,
