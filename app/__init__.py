@@ -59,6 +59,12 @@ def register_extensions(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
 
+    @app.teardown_request
+    def record_broker_calls(error=None):
+        from app.services.broker_health import flush_recorded_calls
+
+        flush_recorded_calls()
+
     @app.before_request
     def tag_errors_with_the_user():
         from flask_login import current_user

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; models never commit."""
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
+from app.models.broker_call import BrokerCall
 from app.models.broker_connection import BrokerConnection
 from app.models.compliance import ComplianceFlag
 from app.models.data_source import DataSource
@@ -18,6 +19,7 @@ from app.models.user import User
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "BrokerCall",
     "BrokerConnection",
     "ComplianceFlag",
     "DataSource",

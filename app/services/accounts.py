@@ -18,6 +18,7 @@ from app.domain.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import BrokerConnection, User
 from app.services.audit import record_event
+from app.services.broker_health import record_call
 from app.services.credentials import read_connection_credentials, store_connection_credentials
 from app.services.market_data import stored_quotes
 from app.services.notifications import notify
@@ -215,6 +216,7 @@ def http_options(breaker_key: object, proxy_url: str | None = None) -> HttpOptio
         proxy_url=proxy_url,
         limiter=_limiter(),
         breaker=_breakers().for_key(breaker_key),
+        recorder=record_call,
     )
 
 

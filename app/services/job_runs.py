@@ -17,6 +17,7 @@ from app.domain.enums import JobOutcome
 from app.extensions import db
 from app.models import JobRun
 from app.observability import scrub_text, tagged
+from app.services.broker_health import flush_recorded_calls
 
 log = logging.getLogger(__name__)
 # Each scheduled job and the setting that holds its interval in seconds.
@@ -61,6 +62,7 @@ def record_run(job_name: str, work: Callable[[], object], *, runner: str | None 
     run.duration_ms = int((time.perf_counter() - clock) * 1000)
     run.outcome, run.counts, run.error = outcome, counts, error
     db.session.commit()
+    flush_recorded_calls()
     return run
 
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import BrokerConnection, EquitySnapshot, SnapshotKind
 from app.services import market_hours
 from app.services.accounts import adapter_for, note_broker_error
+from app.services.broker_health import prune_calls
 
 
 def take_close_snapshots(now: datetime | None = None) -> dict:
@@ -38,5 +39,6 @@ def take_close_snapshots(now: datetime | None = None) -> dict:
         db.session.add(EquitySnapshot(user_id=connection.user_id, connection_id=connection.id,
                                       kind=SnapshotKind.DAY_CLOSE, trading_day=day, equity=equity))
         taken += 1
+    pruned = prune_calls(now)
     db.session.commit()
-    return {"taken": taken, "skipped": skipped, "failed": failed}
+    return {"taken": taken, "skipped": skipped, "failed": failed, "broker_calls_pruned": pruned}

@@ -76,3 +76,25 @@ def test_repeated_failures_open_the_breaker_and_the_connection_shows_it(app_fact
         again = check_connection(connection)
         assert again.code == "BROKER_DOWN" and "paused" in again.message
         assert len(rsps.calls) == calls  # failed fast, without a network call
+
+
+def test_broker_calls_from_any_process_reach_the_health_summary(connection, rsps):
+    import sqlalchemy as sa
+
+    from app.models import BrokerCall
+    from app.services.broker_health import broker_call_summary, flush_recorded_calls, prune_calls
+
+    flush_recorded_calls()  # whatever earlier work in this process left queued
+    db.session.execute(sa.delete(BrokerCall))
+    db.session.commit()
+    AlpacaHarness().mock_account(rsps)
+    AlpacaHarness().mock_positions(rsps, 0)
+    check_connection(connection)
+    assert flush_recorded_calls() == 2  # as after the request or job that made them
+    summary = broker_call_summary()["alpaca"]
+    assert summary["calls"] == 2 and summary["error_rate"] == 0 and summary["p50_ms"] is not None
+    from datetime import datetime, timedelta, timezone
+
+    assert prune_calls(datetime.now(timezone.utc) + timedelta(days=3)) == 2
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BrokerCall)) == 0
