@@ -22,3 +22,15 @@ def flash_refusal(error: PortcullisError) -> None:
     if error.http_status in (403, 404):
         raise error
     flash(error.message, "error")
+
+
+def attempt(action, success: str) -> None:
+    """Run a form's action and say how it went on the next page (403/404 still answer as such)."""
+    from flask import flash
+
+    try:
+        action()
+    except PortcullisError as error:
+        flash_refusal(error)
+    else:
+        flash(success, "success")

@@ -147,9 +147,10 @@ def test_two_factor_enrolment_with_a_real_code(app, people):
 
 def test_tokens_are_shown_once_and_revocable(app, people):
     client = sign_in(app, "trader@example.com")
-    client.post("/settings/tokens", data={"name": "bot"})
-    first = client.get("/settings").get_data(as_text=True)
-    token = re.search(r"<code>(pc_[^<]+)</code>", first).group(1)
+    created = client.post("/settings/tokens", data={"name": "bot"})
+    assert created.status_code == 201
+    token = re.search(r"<code>(pc_[^<]+)</code>", created.get_data(as_text=True)).group(1)
+    assert token not in created.headers.get("Set-Cookie", "")
     assert token not in client.get("/settings").get_data(as_text=True)
     token_id = db.session.scalar(sa.select(ApiToken.id))
     client.post(f"/settings/tokens/{token_id}/revoke")

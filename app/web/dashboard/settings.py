@@ -24,10 +24,7 @@ from app.web.dashboard.forms import (
     TotpForm,
 )
 from app.web.dashboard.views import bp
-from app.web.forms import attach_error, flash_refusal
-
-NEW_TOKEN_KEY = "new_api_token"
-
+from app.web.forms import attach_error, attempt, flash_refusal
 
 def _user():
     return current_user._get_current_object()
@@ -42,15 +39,19 @@ def _qr_svg(uri: str) -> Markup:
 @bp.route("/settings")
 @login_required
 def settings():
+    return _settings_page()
+
+
+def _settings_page(new_token: str | None = None, status: int = 200):
     user = _user()
     return render_template(
         "dashboard/settings.html", totp_form=TotpForm(), disclosure_form=DisclosureForm(), limits_form=LimitsForm(),
         token_form=TokenForm(), action_form=ActionForm(), tokens=api_tokens.list_tokens(user),
         channel_form=ChannelForm(), channels=notifications.list_channels(user), events=notifications.EVENTS,
-        new_token=session.pop(NEW_TOKEN_KEY, None), limits=effective_limits(user),
+        new_token=new_token, limits=effective_limits(user),
         disclosure_current=two_factor.disclosure_is_current(user),
         disclosure_version=current_app.config["RISK_DISCLOSURE_VERSION"],
-    )
+    ), status
 
 
 @bp.route("/settings/2fa", methods=["GET", "POST"])
@@ -96,24 +97,22 @@ def accept_disclosure():
 def personal_limits():
     form = LimitsForm()
     if form.validate_on_submit() and form.changes():
-        try:
-            admin.set_personal_limits(_user(), form.changes())
-            flash("Your limits are stricter now.", "success")
-        except PortcullisError as error:
-            flash_refusal(error)
+        attempt(lambda: admin.set_personal_limits(_user(), form.changes()), "Your limits are stricter now.")
     return redirect(url_for("dashboard.settings"))
 
 
 @bp.post("/settings/tokens")
 @login_required
 def new_token():
+    """The token is shown in this response and nowhere else: it never rests in a cookie or a log."""
     form = TokenForm()
     if form.validate_on_submit():
         try:
             plaintext, _ = api_tokens.create_token(_user(), form.name.data)
-            session[NEW_TOKEN_KEY] = plaintext  # shown on the next page once, then gone
         except PortcullisError as error:
             flash_refusal(error)
+        else:
+            return _settings_page(new_token=plaintext, status=201)
     return redirect(url_for("dashboard.settings"))
 
 
@@ -121,11 +120,7 @@ def new_token():
 @login_required
 def revoke_token(token_id: int):
     if ActionForm().validate_on_submit():
-        try:
-            api_tokens.revoke_token(_user(), token_id)
-            flash("Token revoked.", "info")
-        except PortcullisError as error:
-            flash_refusal(error)
+        attempt(lambda: api_tokens.revoke_token(_user(), token_id), "Token revoked.")
     return redirect(url_for("dashboard.settings"))
 
 
@@ -163,11 +158,7 @@ def test_connection(connection_id: int):
 @login_required
 def remove_connection(connection_id: int):
     if ActionForm().validate_on_submit():
-        try:
-            accounts.remove_connection(_user(), connection_id)
-            flash("Connection removed, with its keys.", "info")
-        except PortcullisError as error:
-            flash_refusal(error)
+        attempt(lambda: accounts.remove_connection(_user(), connection_id), "Connection removed, with its keys.")
     return redirect(url_for("dashboard.connections"))
 
 
@@ -209,12 +200,9 @@ def add_channel():
     """A channel and the events it should carry; its token or webhook is stored encrypted."""
     form = ChannelForm()
     if form.validate_on_submit():
-        try:
-            notifications.add_channel(_user(), form.kind.data, form.label.data or "", form.settings(),
-                                      request.form.getlist("events"))
-            flash("Channel added; alerts are sent within seconds of the event.", "success")
-        except PortcullisError as error:
-            flash_refusal(error)
+        attempt(lambda: notifications.add_channel(_user(), form.kind.data, form.label.data or "", form.settings(),
+                                                  request.form.getlist("events")),
+                "Channel added; alerts are sent within seconds of the event.")
     return redirect(url_for("dashboard.settings"))
 
 

@@ -10,7 +10,7 @@ from app.domain.errors import PortcullisError
 from app.services import accounts, account_overview, analytics, order_queries, portfolio
 from app.services.order_pipeline import cancel_order, preview_order, submit_order
 from app.web.dashboard.forms import ActionForm, ExitRulesForm, OrderForm
-from app.web.forms import attach_error, flash_refusal
+from app.web.forms import attach_error, attempt, flash_refusal
 
 bp = Blueprint("dashboard", __name__)
 
@@ -92,13 +92,10 @@ def cancel(order_id: int):
 def set_exits(position_id: int):
     form = ExitRulesForm()
     if form.validate_on_submit():
-        try:
-            portfolio.set_exit_rules(_user(), position_id, stop_loss=form.stop_loss.data,
-                                     take_profit=form.take_profit.data,
-                                     trailing_stop_percent=form.trailing_stop_percent.data)
-            flash("Exit rules saved; the monitor watches them.", "success")
-        except PortcullisError as error:
-            flash_refusal(error)
+        attempt(lambda: portfolio.set_exit_rules(_user(), position_id, stop_loss=form.stop_loss.data,
+                                                 take_profit=form.take_profit.data,
+                                                 trailing_stop_percent=form.trailing_stop_percent.data),
+                "Exit rules saved; the monitor watches them.")
     return redirect(url_for("dashboard.index"))
 
 
