@@ -35,7 +35,21 @@ def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
 
 
 def account_summary(user: User, connection: BrokerConnection, now: datetime | None = None) -> dict:
+    return _summary(user, connection, _context(user, connection, now or datetime.now(timezone.utc)))
+
+
+def risk_usage(user: User, connection: BrokerConnection, now: datetime | None = None) -> list[dict]:
+    """Each limit in force, with how much of it the account uses now (None where a limit is per order)."""
+    return _usage(_context(user, connection, now or datetime.now(timezone.utc)))
+
+
+def overview(user: User, connection: BrokerConnection, now: datetime | None = None) -> tuple[dict, list[dict]]:
+    """The summary and the limits' use from one read of the broker (the dashboard shows both)."""
     ctx = _context(user, connection, now or datetime.now(timezone.utc))
+    return _summary(user, connection, ctx), _usage(ctx)
+
+
+def _summary(user: User, connection: BrokerConnection, ctx: PreTradeContext) -> dict:
     account = ctx.account
     return {
         "mode": user.trading_mode.value,
@@ -51,9 +65,7 @@ def account_summary(user: User, connection: BrokerConnection, now: datetime | No
     }
 
 
-def risk_usage(user: User, connection: BrokerConnection, now: datetime | None = None) -> list[dict]:
-    """Each limit in force, with how much of it the account uses now (None where a limit is per order)."""
-    ctx = _context(user, connection, now or datetime.now(timezone.utc))
+def _usage(ctx: PreTradeContext) -> list[dict]:
     equity = ctx.account.equity
     values = [h.value for h in ctx.holdings]
     largest = max(values, default=Decimal("0"))

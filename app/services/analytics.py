@@ -69,6 +69,19 @@ def _sharpe(curve: list[Decimal]) -> Decimal | None:
     return Decimal(str(round(ratio, 2)))
 
 
+def _close_snapshots(connection_id: int) -> list[EquitySnapshot]:
+    return list(db.session.scalars(
+        select(EquitySnapshot).where(EquitySnapshot.connection_id == connection_id,
+                                     EquitySnapshot.kind == SnapshotKind.DAY_CLOSE)
+        .order_by(EquitySnapshot.trading_day)
+    ))
+
+
+def equity_curve(connection_id: int) -> list[tuple[str, Decimal]]:
+    """Equity at each trading day's close, oldest first."""
+    return [(s.trading_day.isoformat(), s.equity) for s in _close_snapshots(connection_id)]
+
+
 def performance(user: User) -> list[Performance]:
     """One summary per connection the user has."""
     summaries = []
@@ -80,11 +93,7 @@ def performance(user: User) -> list[Performance]:
         for result in results:
             streak = streak + 1 if result < 0 else 0
             longest = max(longest, streak)
-        snapshots = db.session.scalars(
-            select(EquitySnapshot).where(EquitySnapshot.connection_id == connection.id,
-                                         EquitySnapshot.kind == SnapshotKind.DAY_CLOSE)
-            .order_by(EquitySnapshot.trading_day)
-        ).all()
+        snapshots = _close_snapshots(connection.id)
         curve = [s.equity for s in snapshots]
         wins = sum(1 for r in results if r > 0)
         summaries.append(Performance(

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.enums import OrderStatus
+from app.domain.orders import UNSETTLED_STATUSES
 from app.domain.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import AuditEvent, Order, OrderFill, User
@@ -30,6 +31,14 @@ def list_orders(user: User, status: Any = None, limit: Any = None) -> list[Order
             choices = ", ".join(s.value for s in OrderStatus)
             raise InvalidInput("INVALID_STATUS", f"status must be one of {choices}.", field="status") from None
     return list(db.session.scalars(query))
+
+
+def open_orders(user: User) -> list[Order]:
+    """Orders still working or not yet settled with the broker, newest first."""
+    return list(db.session.scalars(
+        select(Order).where(Order.user_id == user.id, Order.status.in_(list(UNSETTLED_STATUSES)))
+        .order_by(Order.id.desc())
+    ))
 
 
 def get_order(user: User, order_id: Any) -> Order:

@@ -16,7 +16,7 @@ from app.domain.pretrade import ComplianceSettings, Holding, PreTradeContext, Re
 from app.extensions import db
 from app.models import BrokerConnection, EquitySnapshot, Order, RiskLimits, SnapshotKind, User
 from app.services import market_hours
-from app.services.market_data import age_seconds, freshest_quotes, upsert_quotes
+from app.services.market_data import age_seconds, freshest_quotes, is_stale, upsert_quotes
 from app.services.platform import platform_settings
 from app.services.two_factor import disclosure_is_current
 
@@ -82,7 +82,7 @@ def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str]
     """Stored quotes, refreshed from the broker for any that are missing or stale (never for the simulator)."""
     rows = freshest_quotes(symbols)
     stale_after = current_app.config["STALE_QUOTE_SECONDS"]
-    wanted = sorted(s for s in symbols if (age_seconds(rows.get(s), now) or float("inf")) > stale_after)
+    wanted = sorted(s for s in symbols if is_stale(rows.get(s), now, stale_after))
     if wanted and adapter.capabilities.has_quotes and connection.broker != "paper":
         try:
             fetched = adapter.get_quotes(wanted[: adapter.capabilities.quote_batch_size])

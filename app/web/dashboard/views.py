@@ -32,18 +32,15 @@ def index():
     connection = _selected_connection()
     summary, limits, unavailable = None, [], None
     try:
-        summary = account_overview.account_summary(user, connection)
-        limits = account_overview.risk_usage(user, connection)
+        summary, limits = account_overview.overview(user, connection)
     except PortcullisError as error:
         unavailable = error.message
-    open_orders = [o for o in order_queries.list_orders(user, limit=100)
-                   if o.status.value in ("submitted", "partially_filled", "pending_cancel", "pending_submit", "unknown")]
-    curve = next((p.equity_curve for p in analytics.performance(user) if p.connection.id == connection.id), [])
     return render_template(
         "dashboard/index.html", summary=summary, limits=limits, unavailable=unavailable,
-        portfolio=portfolio.mark_to_market(user), open_orders=open_orders,
+        portfolio=portfolio.mark_to_market(user), open_orders=order_queries.open_orders(user),
         fills=order_queries.recent_fills(user), connections=accounts.list_connections(user),
-        connection=connection, curve=curve, action_form=ActionForm(), exit_form=ExitRulesForm(),
+        connection=connection, curve=analytics.equity_curve(connection.id), action_form=ActionForm(),
+        exit_form=ExitRulesForm(),
     )
 
 
