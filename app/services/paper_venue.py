@@ -1,13 +1,17 @@
 """The paper simulator's state in the database, and the quotes it fills against."""
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import select, update
 
+from app.brokers.paper import pricing
 from app.brokers.paper.store import PaperHolding, PaperOrder
+from app.domain.orders import OPEN_STATUSES
 from app.extensions import db
-from app.models import PaperAccount, PaperHoldingRow, PaperOrderRow
+from app.models import BrokerConnection, PaperAccount, PaperHoldingRow, PaperOrderRow, User
+from app.services.market_data import stored_quotes
 
 _ID_PREFIX = "paper-"
 
@@ -26,8 +30,8 @@ class SqlPaperStore:
         self._account(for_update=True)
 
     def _account(self, for_update: bool = False) -> PaperAccount:
-        query = select(PaperAccount).where(PaperAccount.connection_id == self._connection_id)
         if for_update:
+            query = select(PaperAccount).where(PaperAccount.connection_id == self._connection_id)
             if db.session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update()
             else:
@@ -35,7 +39,11 @@ class SqlPaperStore:
                     update(PaperAccount).where(PaperAccount.connection_id == self._connection_id)
                     .values(connection_id=PaperAccount.connection_id)
                 )
-        account = db.session.scalar(query.execution_options(populate_existing=True))
+            account = db.session.scalar(query.execution_options(populate_existing=True))
+        else:
+            # Once locked, the row in the session is the current one and no one else can change it;
+            # unlocked reads only inform checks. Either way the session's copy saves a round trip.
+            account = db.session.get(PaperAccount, self._connection_id)
         if account is None:
             account = PaperAccount(connection_id=self._connection_id, cash=self._opening_cash, currency=self.currency)
             db.session.add(account)
@@ -84,6 +92,14 @@ class SqlPaperStore:
         )
         return [_to_order(row) for row in rows]
 
+    def open_orders(self) -> list[PaperOrder]:
+        rows = db.session.scalars(
+            select(PaperOrderRow).where(PaperOrderRow.connection_id == self._connection_id,
+                                        PaperOrderRow.status.in_(list(OPEN_STATUSES)))
+            .order_by(PaperOrderRow.id)
+        )
+        return [_to_order(row) for row in rows]
+
     def _order_row(self, order_id: str) -> PaperOrderRow | None:
         number = order_id.removeprefix(_ID_PREFIX)
         if not number.isdigit():
@@ -116,6 +132,28 @@ class SqlPaperStore:
             raise LookupError(f"paper order {order.order_id} does not belong to this connection")
         _copy_into(row, order)
         db.session.flush()
+
+
+def paper_equities(connection_ids: list[int]) -> dict[int, Decimal]:
+    """Many paper accounts' equity in three queries, valued as each account's own get_account values it."""
+    if not connection_ids:
+        return {}
+    opening = dict(db.session.execute(
+        select(BrokerConnection.id, User.paper_balance).join(User, User.id == BrokerConnection.user_id)
+        .where(BrokerConnection.id.in_(connection_ids))
+    ).all())
+    cash = dict(db.session.execute(
+        select(PaperAccount.connection_id, PaperAccount.cash).where(PaperAccount.connection_id.in_(connection_ids))
+    ).all())
+    holdings: dict[int, list[PaperHolding]] = defaultdict(list)
+    for row in db.session.execute(
+        select(PaperHoldingRow.connection_id, PaperHoldingRow.symbol, PaperHoldingRow.quantity,
+               PaperHoldingRow.avg_price, PaperHoldingRow.asset_class)
+        .where(PaperHoldingRow.connection_id.in_(connection_ids))
+    ):
+        holdings[row.connection_id].append(PaperHolding(row.symbol, row.quantity, row.avg_price, row.asset_class))
+    quotes = stored_quotes(sorted({h.symbol for held in holdings.values() for h in held}))
+    return {cid: pricing.equity(cash.get(cid, opening[cid]), holdings[cid], quotes) for cid in connection_ids}
 
 
 _ORDER_FIELDS = (

@@ -46,21 +46,16 @@ class PaperAdapter(Broker):
 
     def get_account(self) -> AccountSnapshot:
         holdings = self._store.holdings()
-        open_buys = [o for o in self._store.orders() if o.status in OPEN_STATUSES and o.side == OrderSide.BUY]
+        open_buys = [o for o in self._store.open_orders() if o.side == OrderSide.BUY]
         quotes = self._quote_map({h.symbol for h in holdings} | {o.symbol for o in open_buys})
         cash = self._store.cash()
-        market_value = sum(
-            (h.quantity * (pricing.mark_price(quotes.get(h.symbol)) or h.avg_price) * pricing.multiplier(h.asset_class)
-             for h in holdings),
-            Decimal("0"),
-        )
         reserved = sum((self._reserved_for(o, quotes.get(o.symbol)) for o in open_buys), Decimal("0"))
         return AccountSnapshot(
             account_id="paper",
             currency=self._store.currency,
             cash=cash,
             buying_power=max(Decimal("0"), cash - reserved),
-            equity=cash + market_value,
+            equity=pricing.equity(cash, holdings, quotes),
         )
 
     def get_positions(self) -> list[BrokerPosition]:
@@ -127,7 +122,7 @@ class PaperAdapter(Broker):
     def match_resting_orders(self) -> list[str]:
         """Fill every resting order the latest prices now cross; returns the ids that changed."""
         self._store.lock()
-        resting = [o for o in self._store.orders() if o.status in OPEN_STATUSES]
+        resting = self._store.open_orders()
         quotes = self._quote_map({o.symbol for o in resting})
         changed = []
         for order in resting:
@@ -155,8 +150,8 @@ class PaperAdapter(Broker):
         """At the session's close, day orders still resting expire."""
         self._store.lock()
         expired = []
-        for order in self._store.orders():
-            if order.status in OPEN_STATUSES and order.time_in_force == TimeInForce.DAY:
+        for order in self._store.open_orders():
+            if order.time_in_force == TimeInForce.DAY:
                 order.status = OrderStatus.EXPIRED
                 self._store.save_order(order)
                 expired.append(order.order_id)
@@ -196,9 +191,8 @@ class PaperAdapter(Broker):
         holding = self._store.holding(symbol)
         held = holding.quantity if holding else Decimal("0")
         committed = sum(
-            (o.quantity - o.filled_quantity for o in self._store.orders()
-             if o.symbol == symbol and o.side == OrderSide.SELL and o.status in OPEN_STATUSES
-             and o.order_id != excluding),
+            (o.quantity - o.filled_quantity for o in self._store.open_orders()
+             if o.symbol == symbol and o.side == OrderSide.SELL and o.order_id != excluding),
             Decimal("0"),
         )
         return held - committed

@@ -6,6 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from app.brokers.paper.store import PaperHolding, PaperOrder
+from app.domain.orders import OPEN_STATUSES
 
 
 class InMemoryPaperStore:
@@ -42,6 +43,9 @@ class InMemoryPaperStore:
 
     def orders(self) -> list[PaperOrder]:
         return [replace(o) for o in self._orders.values()]
+
+    def open_orders(self) -> list[PaperOrder]:
+        return [replace(o) for o in self._orders.values() if o.status in OPEN_STATUSES]
 
     def order(self, order_id: str) -> PaperOrder | None:
         found = self._orders.get(order_id)

@@ -93,3 +93,11 @@ def mark_price(quote: Quote | None) -> Decimal | None:
     if quote.bid is not None and quote.ask is not None:
         return ((quote.bid + quote.ask) / 2).quantize(PRICE_STEP)
     return quote.bid or quote.ask
+
+
+def equity(cash: Decimal, holdings, quotes: dict[str, Quote]) -> Decimal:
+    """Cash plus every holding at its mark, else at what it cost."""
+    return cash + sum(
+        (h.quantity * (mark_price(quotes.get(h.symbol)) or h.avg_price) * multiplier(h.asset_class) for h in holdings),
+        Decimal("0"),
+    )

@@ -61,6 +61,9 @@ class PaperStore(Protocol):
 
     def orders(self) -> list[PaperOrder]: ...
 
+    def open_orders(self) -> list[PaperOrder]:
+        """Orders still working at the venue; the account's history can be long, these few are what decisions need."""
+
     def order(self, order_id: str) -> PaperOrder | None: ...
 
     def order_by_client_id(self, client_order_id: str) -> PaperOrder | None: ...
