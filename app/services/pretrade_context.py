@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.brokers.base import Broker, BrokerError
 from app.domain.enums import LIVE_ENVIRONMENTS, AssetClass, KycStatus, OrderSide, OrderSource, OrderStatus, OrderType
@@ -73,9 +73,14 @@ def compliance_settings() -> ComplianceSettings:
 
 
 def effective_limits(user: User) -> dict:
-    limits = db.session.scalar(select(RiskLimits).where(RiskLimits.user_id == user.id))
+    return effective_limits_for([user.id])[user.id]
+
+
+def effective_limits_for(user_ids: list[int]) -> dict[int, dict]:
+    """The limits in force for each user, in one query."""
     defaults = current_app.config["DEFAULT_RISK_LIMITS"]
-    return limits.effective(defaults) if limits else dict(defaults)
+    rows = {row.user_id: row for row in db.session.scalars(select(RiskLimits).where(RiskLimits.user_id.in_(user_ids)))}
+    return {uid: rows[uid].effective(defaults) if uid in rows else dict(defaults) for uid in user_ids}
 
 
 def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str], now: datetime) -> dict:
@@ -97,17 +102,23 @@ def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str]
 
 def baseline_equity(user: User, connection: BrokerConnection, kind: SnapshotKind, day, equity: Decimal) -> Decimal:
     """The equity the day (or week) started from; the first look of the period sets it."""
-    snapshot = db.session.scalar(
-        select(EquitySnapshot).where(
-            EquitySnapshot.connection_id == connection.id, EquitySnapshot.kind == kind,
+    return baseline_equities(kind, day, {connection.id: (user.id, equity)})[connection.id]
+
+
+def baseline_equities(kind: SnapshotKind, day, current: dict[int, tuple[int, Decimal]]) -> dict[int, Decimal]:
+    """`baseline_equity` for many connections at once; `current` maps connection id to (owner id, equity now)."""
+    found = dict(db.session.execute(
+        select(EquitySnapshot.connection_id, EquitySnapshot.equity).where(
+            EquitySnapshot.connection_id.in_(list(current)), EquitySnapshot.kind == kind,
             EquitySnapshot.trading_day == day,
         )
-    )
-    if snapshot is None:
-        snapshot = EquitySnapshot(user_id=user.id, connection_id=connection.id, kind=kind, trading_day=day,
-                                  equity=equity)
-        db.session.add(snapshot)
-    return snapshot.equity
+    ).all())
+    missing = [{"user_id": user_id, "connection_id": connection_id, "kind": kind, "trading_day": day, "equity": equity}
+               for connection_id, (user_id, equity) in current.items() if connection_id not in found]
+    if missing:
+        db.session.execute(insert(EquitySnapshot), missing)
+        found.update({row["connection_id"]: row["equity"] for row in missing})
+    return found
 
 
 def _holding(position, quote_row) -> Holding:
@@ -127,6 +138,24 @@ def _order_value(order: Order, quote_rows: dict) -> Decimal:
         row = quote_rows[order.symbol]
         price = row.ask or row.last
     return order.remaining_quantity * (price or Decimal("0")) * order.multiplier
+
+
+def _orders_today(user: User, day_start: datetime) -> tuple[RecentOrder, ...]:
+    """The day's counted orders, newest first, as plain columns: an active trader's day can hold thousands,
+    and whole rows (with every check's result) would make each order slower than the last."""
+    rows = db.session.execute(
+        select(Order.symbol, Order.side, Order.quantity, Order.avg_fill_price, Order.reference_price,
+               Order.asset_class, Order.created_at, Order.filled_quantity)
+        .where(Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
+        .order_by(Order.created_at.desc())
+    )
+    return tuple(
+        RecentOrder(row.symbol, row.side, row.quantity,
+                    row.quantity * (row.avg_fill_price or row.reference_price or Decimal("0"))
+                    * (Decimal("100") if row.asset_class == AssetClass.OPTION else Decimal("1")),
+                    row.created_at, row.filled_quantity > 0)
+        for row in rows
+    )
 
 
 def build_context(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
@@ -150,16 +179,7 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
     held = {h.symbol for h in holdings}
 
     day_start = datetime.combine(day, time.min, ZoneInfo(str(market_hours.calendar_tz(calendar)))).astimezone(timezone.utc)
-    recent = db.session.scalars(
-        select(Order).where(Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
-        .order_by(Order.created_at.desc())
-    )
-    recent_orders = tuple(
-        RecentOrder(o.symbol, o.side, o.quantity,
-                    o.quantity * (o.avg_fill_price or o.reference_price or Decimal("0")) * o.multiplier,
-                    o.created_at, o.filled_quantity > 0)
-        for o in recent
-    )
+    recent_orders = _orders_today(user, day_start)
 
     option_dte, option_greeks = None, None
     if request.asset_class == AssetClass.OPTION:
