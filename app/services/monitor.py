@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, literal, select, text, update
 
 from app.brokers.base import BrokerError
-from app.domain.enums import OrderSide, OrderSource, TradingMode
+from app.domain.enums import BrokerName, OrderSide, OrderSource, TradingMode
 from app.domain.errors import Conflict, PortcullisError
 from app.extensions import db
 from app.models import BrokerConnection, Position, SnapshotKind, User
@@ -24,7 +24,8 @@ from app.services.accounts import adapter_for, note_broker_error
 from app.services.market_data import freshest_quotes, is_stale
 from app.services.notifications import notify
 from app.services.order_pipeline import submit_order
-from app.services.pretrade_context import baseline_equity, effective_limits
+from app.services.paper_venue import paper_equities
+from app.services.pretrade_context import baseline_equities, effective_limits_for
 
 log = logging.getLogger(__name__)
 
@@ -59,41 +60,99 @@ def _mark(row) -> Decimal | None:
 
 
 def run_monitor(now: datetime | None = None) -> MonitorReport:
-    """Evaluate every open position once; exits go through the order pipeline with source "monitor"."""
+    """Evaluate every open position once; exits go through the order pipeline with source "monitor".
+
+    Positions are read as plain rows and their new trailing extremes written in one statement, so a run
+    over ten thousand positions costs a few queries plus the exits it places.
+    """
     now = now or datetime.now(timezone.utc)
     report = MonitorReport()
-    positions = db.session.scalars(select(Position).where(Position.quantity != 0).order_by(Position.id)).all()
+    positions = db.session.execute(
+        select(Position.id, Position.user_id, Position.connection_id, Position.symbol, Position.quantity,
+               Position.stop_loss, Position.take_profit, Position.trailing_stop_percent, Position.high_water_mark,
+               Position.opened_at)
+        .where(Position.quantity != 0).order_by(Position.id)
+    ).all()
     report.positions = len(positions)
     quotes = freshest_quotes({p.symbol for p in positions})
     stale_after = current_app.config["STALE_QUOTE_SECONDS"]
     exit_days = current_app.config["OPTION_EXIT_DAYS_TO_EXPIRY"]
-    connections = {c.id: c for c in db.session.scalars(
-        select(BrokerConnection).where(BrokerConnection.id.in_({p.connection_id for p in positions})))}
+    # Plain rows: ORM copies of a thousand connections would be expired and rescanned at every exit's commit.
+    connections = {c.id: c for c in db.session.execute(
+        select(BrokerConnection.id, BrokerConnection.user_id, BrokerConnection.broker)
+        .where(BrokerConnection.id.in_({p.connection_id for p in positions})))}
+    sessions = _SessionClock(now)
+    extremes, exits = [], []
     for position in positions:
-        connection = connections[position.connection_id]
         quote = quotes.get(position.symbol)
         if is_stale(quote, now, stale_after) or _mark(quote) is None:
             report.stale.append(position.symbol)
             log.warning("monitor: not acting on %s, its quote is stale or missing", position.symbol)
             continue
-        calendar = market_hours.calendar_name(connection.broker, position.symbol)
+        calendar = market_hours.calendar_name(connections[position.connection_id].broker, position.symbol)
         mark = _mark(quote)
         rules = ExitRules(position.symbol, position.quantity, position.stop_loss, position.take_profit,
                           position.trailing_stop_percent, position.high_water_mark)
-        position.high_water_mark = updated_extreme(rules, mark)
-        signal = exit_signal(rules, mark, market_hours.trading_day(calendar, now), exit_days)
+        extreme = updated_extreme(rules, mark)
+        if extreme != position.high_water_mark:
+            extremes.append({"id": position.id, "high_water_mark": extreme})
+        signal = exit_signal(rules, mark, sessions.trading_day(calendar), exit_days)
         if signal is None:
             continue
-        if not market_hours.is_open(calendar, now):
+        if not sessions.is_open(calendar):
             report.market_closed += 1
             continue
+        exits.append((position, signal))
+    _save_extremes(extremes)
+    db.session.commit()  # keep the trailing extremes seen, whatever the pipeline does next
+    for position, signal in exits:
         _place_exit(position, signal, now, report)
-    db.session.commit()
     _check_loss_limits(positions, connections, now, report)
     return report
 
 
-def _place_exit(position: Position, signal, now: datetime, report: MonitorReport) -> None:
+# Two array parameters, however many positions moved: one statement that PostgreSQL plans in microseconds.
+_SAVE_EXTREMES_POSTGRESQL = text(
+    "UPDATE positions SET high_water_mark = moved.mark"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:marks AS numeric[])) AS moved(id, mark)"
+    " WHERE positions.id = moved.id"
+)
+
+
+def _save_extremes(extremes: list[dict]) -> None:
+    """Moved trailing extremes in a few statements, not one per position: an UPDATE from two arrays on
+    PostgreSQL, and on SQLite (which has no arrays) a CASE per thousand positions."""
+    if extremes and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_SAVE_EXTREMES_POSTGRESQL, {"ids": [row["id"] for row in extremes],
+                                                       "marks": [row["high_water_mark"] for row in extremes]})
+        return
+    price = Position.high_water_mark.type  # bound as the column's own type: SQLite stores a scaled integer
+    for start in range(0, len(extremes), 1000):
+        chunk = {row["id"]: literal(row["high_water_mark"], price) for row in extremes[start:start + 1000]}
+        db.session.execute(update(Position).where(Position.id.in_(list(chunk)))
+                           .values(high_water_mark=case(chunk, value=Position.id)))
+
+
+class _SessionClock:
+    """Each exchange's trading day and open state at `now`, looked up once per run rather than per position."""
+
+    def __init__(self, now: datetime):
+        self._now = now
+        self._days: dict[str, object] = {}
+        self._open: dict[str, bool] = {}
+
+    def trading_day(self, calendar: str):
+        if calendar not in self._days:
+            self._days[calendar] = market_hours.trading_day(calendar, self._now)
+        return self._days[calendar]
+
+    def is_open(self, calendar: str) -> bool:
+        if calendar not in self._open:
+            self._open[calendar] = market_hours.is_open(calendar, self._now)
+        return self._open[calendar]
+
+
+def _place_exit(position, signal, now: datetime, report: MonitorReport) -> None:
     owner = db.session.get(User, position.user_id)
     payload = {
         "symbol": position.symbol, "quantity": f"{abs(position.quantity).normalize():f}", "type": "market",
@@ -103,7 +162,6 @@ def _place_exit(position: Position, signal, now: datetime, report: MonitorReport
         # An exit is the trader's own standing instruction: it never waits for a click.
         "confirm": True,
     }
-    db.session.commit()  # keep the trailing extremes seen so far, whatever the pipeline does next
     try:
         result = submit_order(owner, payload, source=OrderSource.MONITOR, now=now)
     except Conflict:
@@ -124,39 +182,61 @@ def _place_exit(position: Position, signal, now: datetime, report: MonitorReport
         report.exits_refused[position.symbol] = result.code
 
 
-def _check_loss_limits(positions, connections, now: datetime, report: MonitorReport) -> None:
-    """Halt anyone whose day or week has lost past their limit (the breaker the pipeline also trips)."""
+def _check_loss_limits(positions, connections: dict, now: datetime,
+                       report: MonitorReport) -> None:
+    """Halt anyone whose day or week has lost past their limit (the breaker the pipeline also trips).
+
+    Paper accounts are valued together from the database; each live account is one broker call.
+    """
     by_user: dict[int, set[int]] = defaultdict(set)
     for position in positions:
         by_user[position.user_id].add(position.connection_id)
-    for user_id, connection_ids in by_user.items():
-        user = db.session.get(User, user_id)
-        if user.trading_mode == TradingMode.HALTED:
+    halted = set(db.session.scalars(
+        select(User.id).where(User.id.in_(list(by_user)), User.trading_mode == TradingMode.HALTED)))
+    watched = {uid: ids for uid, ids in by_user.items() if uid not in halted}
+    if not watched:
+        return
+    limits = effective_limits_for(list(watched))
+    connection_ids = sorted(cid for ids in watched.values() for cid in ids)
+    equities = paper_equities([cid for cid in connection_ids if connections[cid].broker == BrokerName.PAPER])
+    for cid in connection_ids:
+        if cid in equities:
             continue
-        limits = effective_limits(user)
-        for connection_id in connection_ids:
-            connection = connections[connection_id]
-            try:
-                equity = adapter_for(connection).get_account().equity
-            except BrokerError as error:
-                note_broker_error(connection, error)
-                report.errors[connection_id] = error.code
+        connection = db.session.get(BrokerConnection, cid)
+        try:
+            equities[cid] = adapter_for(connection).get_account().equity
+        except BrokerError as error:
+            note_broker_error(connection, error)
+            report.errors[cid] = error.code
+    day_start, week_start = _baselines(connections, equities, now)
+    for user_id, ids in watched.items():
+        for cid in sorted(ids):
+            if cid not in equities:
                 continue
-            breach = _breach(user, connection, equity, limits, now)
+            breach = _breach(equities[cid], day_start[cid], week_start[cid], limits[user_id])
             if breach:
-                halts.halt_for_loss(user, breach, connection, now)
+                halts.halt_for_loss(db.session.get(User, user_id), breach, db.session.get(BrokerConnection, cid), now)
                 report.halted_users.append(user_id)
                 log.warning("monitor: user %s halted, %s", user_id, breach)
                 break
-        db.session.commit()
+    db.session.commit()
 
 
-def _breach(user: User, connection: BrokerConnection, equity: Decimal, limits: dict, now: datetime) -> str | None:
-    calendar = market_hours.calendar_name(connection.broker, "")
-    day = market_hours.trading_day(calendar, now)
-    day_start = baseline_equity(user, connection, SnapshotKind.DAY_OPEN, day, equity)
-    week_start = baseline_equity(user, connection, SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day),
-                                 equity)
+def _baselines(connections: dict, equities: dict[int, Decimal], now: datetime):
+    """Each connection's day-open and week-open equity, grouped by exchange calendar."""
+    by_calendar: dict[str, dict[int, tuple[int, Decimal]]] = defaultdict(dict)
+    for cid, equity in equities.items():
+        connection = connections[cid]
+        by_calendar[market_hours.calendar_name(connection.broker, "")][cid] = (connection.user_id, equity)
+    day_start, week_start = {}, {}
+    for calendar, current in by_calendar.items():
+        day = market_hours.trading_day(calendar, now)
+        day_start.update(baseline_equities(SnapshotKind.DAY_OPEN, day, current))
+        week_start.update(baseline_equities(SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), current))
+    return day_start, week_start
+
+
+def _breach(equity: Decimal, day_start: Decimal, week_start: Decimal, limits: dict) -> str | None:
     for code, start, percent, amount in (
         ("DAILY_LOSS_LIMIT", day_start, limits.get("max_daily_loss_percent"), limits.get("max_daily_loss_amount")),
         ("WEEKLY_LOSS_LIMIT", week_start, limits.get("max_weekly_loss_percent"), limits.get("max_weekly_loss_amount")),
