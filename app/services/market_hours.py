@@ -26,9 +26,14 @@ def calendar_name(broker: BrokerName, symbol: str) -> str:
     return US
 
 
+# No session before the platform's first trading day is ever asked about. The library's default of twenty
+# years of trading minutes costs about 35 MB per calendar in every process; this costs a few.
+FIRST_SESSION = pd.Timestamp("2025-01-02")
+
+
 @cache
 def _calendar(name: str):
-    return exchange_calendars.get_calendar(name)
+    return exchange_calendars.get_calendar(name, start=FIRST_SESSION)
 
 
 def _minute(now: datetime) -> pd.Timestamp:
