@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -31,6 +30,9 @@ def _user():
 
 
 def _qr_svg(uri: str) -> Markup:
+    # Imported here: only the 2FA enrolment page draws a QR code, and segno costs every process 11 MB.
+    import segno
+
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(buffer, kind="svg", scale=5, xmldecl=False, svgns=True)
     return Markup(buffer.getvalue().decode())
