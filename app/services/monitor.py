@@ -87,7 +87,6 @@ def run_monitor(now: datetime | None = None) -> MonitorReport:
         quote = quotes.get(position.symbol)
         if is_stale(quote, now, stale_after) or _mark(quote) is None:
             report.stale.append(position.symbol)
-            log.warning("monitor: not acting on %s, its quote is stale or missing", position.symbol)
             continue
         calendar = market_hours.calendar_name(connections[position.connection_id].broker, position.symbol)
         mark = _mark(quote)
@@ -103,6 +102,11 @@ def run_monitor(now: datetime | None = None) -> MonitorReport:
             report.market_closed += 1
             continue
         exits.append((position, signal))
+    if report.stale:
+        # One line per run, not per position: a feed outage would otherwise write ten thousand.
+        symbols = sorted(set(report.stale))
+        log.warning("monitor: not acting on %d positions in %d symbols whose quotes are stale or missing: %s%s",
+                    len(report.stale), len(symbols), ", ".join(symbols[:20]), " ..." if len(symbols) > 20 else "")
     _save_extremes(extremes)
     db.session.commit()  # keep the trailing extremes seen, whatever the pipeline does next
     for position, signal in exits:
