@@ -5,6 +5,7 @@ import logging
 import threading
 from datetime import datetime, timezone
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
@@ -24,6 +25,9 @@ def build_scheduler(app: Flask) -> BackgroundScheduler:
     """Every job on its configured interval; a late run is coalesced, never doubled or queued up."""
     scheduler = BackgroundScheduler(
         timezone=timezone.utc,
+        # Two jobs at a time: a slow broker in one never stalls the rest, and five jobs starting together
+        # never hold five working sets (and five database connections) at once.
+        executors={"default": ThreadPoolExecutor(max_workers=2)},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
