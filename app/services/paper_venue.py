@@ -23,11 +23,23 @@ class SqlPaperStore:
         self._connection_id = connection_id
         self._opening_cash = opening_cash
         self.currency = currency
+        # The holding rows as read in the current transaction: one fill reads and writes the same rows
+        # several times, and one check reads them for the account and again for its positions.
+        self._holdings_read: tuple[object, dict[str, PaperHoldingRow]] | None = None
 
     def lock(self) -> None:
         # Venue changes happen outside the user's order lock (after the write-ahead commit), so the
         # account row is the venue's own lock: two fills can never both spend the same cash.
+        self._holdings_read = None  # read again under the lock whatever an unlocked look saw
         self._account(for_update=True)
+
+    def _holding_rows(self) -> dict[str, PaperHoldingRow]:
+        if self._holdings_read is None or self._holdings_read[0] is not db.session().get_transaction():
+            rows = db.session.scalars(
+                select(PaperHoldingRow).where(PaperHoldingRow.connection_id == self._connection_id)
+            )
+            self._holdings_read = (db.session().get_transaction(), {row.symbol: row for row in rows})
+        return self._holdings_read[1]
 
     def _account(self, for_update: bool = False) -> PaperAccount:
         if for_update:
@@ -56,33 +68,26 @@ class SqlPaperStore:
     def set_cash(self, amount: Decimal) -> None:
         self._account().cash = amount
 
-    def _holding_row(self, symbol: str) -> PaperHoldingRow | None:
-        return db.session.scalar(
-            select(PaperHoldingRow).where(
-                PaperHoldingRow.connection_id == self._connection_id, PaperHoldingRow.symbol == symbol
-            )
-        )
-
     def holdings(self) -> list[PaperHolding]:
-        rows = db.session.scalars(
-            select(PaperHoldingRow).where(PaperHoldingRow.connection_id == self._connection_id)
-            .order_by(PaperHoldingRow.symbol)
-        )
+        rows = sorted(self._holding_rows().values(), key=lambda row: row.symbol)
         return [PaperHolding(r.symbol, r.quantity, r.avg_price, r.asset_class) for r in rows]
 
     def holding(self, symbol: str) -> PaperHolding | None:
-        row = self._holding_row(symbol)
+        row = self._holding_rows().get(symbol)
         return PaperHolding(row.symbol, row.quantity, row.avg_price, row.asset_class) if row else None
 
     def save_holding(self, holding: PaperHolding) -> None:
-        row = self._holding_row(holding.symbol)
+        rows = self._holding_rows()
+        row = rows.get(holding.symbol)
         if holding.quantity == 0:
             if row is not None:
                 db.session.delete(row)
+                del rows[holding.symbol]
             return
         if row is None:
             row = PaperHoldingRow(connection_id=self._connection_id, symbol=holding.symbol)
             db.session.add(row)
+            rows[holding.symbol] = row
         row.quantity, row.avg_price, row.asset_class = holding.quantity, holding.avg_price, holding.asset_class
         db.session.flush()
 
