@@ -17,8 +17,8 @@ class MaxTradesPerDayCheck:
         cap = limit(ctx, "max_trades_per_day")
         if cap is None or protective(request, ctx):
             return Verdict.passed()
-        if len(ctx.recent_orders) + 1 > cap:
-            return Verdict.deny("MAX_TRADES_PER_DAY", trades_today=len(ctx.recent_orders), limit=cap)
+        if ctx.trades_today + 1 > cap:
+            return Verdict.deny("MAX_TRADES_PER_DAY", trades_today=ctx.trades_today, limit=cap)
         return Verdict.passed()
 
 

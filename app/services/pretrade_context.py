@@ -1,12 +1,12 @@
 """Taking the user's lock and gathering everything the checks may look at."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from app.brokers.base import Broker, BrokerError
 from app.domain.enums import LIVE_ENVIRONMENTS, AssetClass, KycStatus, OrderSide, OrderSource, OrderStatus, OrderType
@@ -140,22 +140,32 @@ def _order_value(order: Order, quote_rows: dict) -> Decimal:
     return order.remaining_quantity * (price or Decimal("0")) * order.multiplier
 
 
-def _orders_today(user: User, day_start: datetime) -> tuple[RecentOrder, ...]:
-    """The day's counted orders, newest first, as plain columns: an active trader's day can hold thousands,
-    and whole rows (with every check's result) would make each order slower than the last."""
+def _orders_today(user: User, day_start: datetime, now: datetime, settings: ComplianceSettings, *,
+                  whole_day: bool) -> tuple[tuple[RecentOrder, ...], int]:
+    """The day's counted orders, newest first, as plain columns, and how many there are.
+
+    Compliance reads the whole day (its volume, its typical order) and runs on live orders only; the
+    other checks look back a minute or a few. A paper order therefore reads only that last stretch and a
+    count, so an active trader's thousandth order of the day costs what the first did.
+    """
+    counted = (Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
+    longest_window = max(60, settings.duplicate_window_seconds, settings.burst_seconds, settings.round_trip_seconds)
+    since = day_start if whole_day else max(day_start, now - timedelta(seconds=longest_window))
     rows = db.session.execute(
         select(Order.symbol, Order.side, Order.quantity, Order.avg_fill_price, Order.reference_price,
                Order.asset_class, Order.created_at, Order.filled_quantity)
-        .where(Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
-        .order_by(Order.created_at.desc())
+        .where(*counted, Order.created_at >= since).order_by(Order.created_at.desc())
     )
-    return tuple(
+    recent = tuple(
         RecentOrder(row.symbol, row.side, row.quantity,
                     row.quantity * (row.avg_fill_price or row.reference_price or Decimal("0"))
                     * (Decimal("100") if row.asset_class == AssetClass.OPTION else Decimal("1")),
                     row.created_at, row.filled_quantity > 0)
         for row in rows
     )
+    if whole_day:
+        return recent, len(recent)
+    return recent, db.session.scalar(select(func.count()).select_from(Order).where(*counted))
 
 
 def build_context(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
@@ -179,7 +189,9 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
     held = {h.symbol for h in holdings}
 
     day_start = datetime.combine(day, time.min, ZoneInfo(str(market_hours.calendar_tz(calendar)))).astimezone(timezone.utc)
-    recent_orders = _orders_today(user, day_start)
+    is_live = connection.environment in LIVE_ENVIRONMENTS
+    compliance = compliance_settings()
+    recent_orders, orders_today = _orders_today(user, day_start, now, compliance, whole_day=is_live)
 
     option_dte, option_greeks = None, None
     if request.asset_class == AssetClass.OPTION:
@@ -196,7 +208,7 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         trading_day=day,
         source=source,
         trading_mode=user.trading_mode,
-        is_live=connection.environment in LIVE_ENVIRONMENTS,
+        is_live=is_live,
         kill_switch_engaged=settings.kill_switch_engaged,
         limits=effective_limits(user),
         capabilities=adapter.capabilities,
@@ -211,6 +223,7 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         market_open=market_hours.is_open(calendar, now),
         market_calendar=calendar,
         recent_orders=recent_orders,
+        orders_today=orders_today,
         day_start_equity=baseline_equity(user, connection, SnapshotKind.DAY_OPEN, day, account.equity),
         week_start_equity=baseline_equity(
             user, connection, SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), account.equity
@@ -220,5 +233,5 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         disclosure_current=disclosure_is_current(user),
         option_days_to_expiry=option_dte,
         option_greeks=option_greeks,
-        compliance=compliance_settings(),
+        compliance=compliance,
     )

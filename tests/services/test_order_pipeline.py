@@ -55,6 +55,18 @@ def test_a_denied_order_is_stored_with_every_failed_check_and_never_sent(user):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PaperOrderRow)) == 0
 
 
+def test_the_days_trade_count_includes_orders_hours_old_though_paper_reads_only_the_last_minutes(user):
+    limited = trader("busy@example.com", max_trades_per_day=3)
+    for n in range(3):
+        assert submit(limited, {"symbol": "AAPL", "side": "buy", "quantity": str(n + 1)}, confirm=True).accepted
+    later = MONDAY_OPEN + timedelta(hours=2)
+    quote(at=later)
+    result = submit(limited, {"symbol": "AAPL", "side": "buy", "quantity": "9"}, now=later)
+    assert (result.http_status, result.code) == (422, "MAX_TRADES_PER_DAY")
+    denied = {c["code"]: c["details"] for c in result.order.checks if c["outcome"] == "deny"}
+    assert denied["MAX_TRADES_PER_DAY"] == {"trades_today": "3", "limit": "3"}
+
+
 def test_the_same_order_again_needs_confirmation_and_stores_nothing_until_confirmed(user):
     buy_5 = {"symbol": "AAPL", "side": "buy", "quantity": "5"}
     assert submit(user, buy_5).accepted
