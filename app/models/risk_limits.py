@@ -66,7 +66,12 @@ class RiskLimits(db.Model):
 
     def effective(self, defaults: dict) -> dict:
         """The limits in force: this user's value where set, else the platform default."""
-        return {
-            field: getattr(self, field) if getattr(self, field) is not None else defaults.get(field)
-            for field in self.LIMIT_FIELDS
-        }
+        return limits_in_force(self, defaults)
+
+
+def limits_in_force(values, defaults: dict) -> dict:
+    """`values` (a RiskLimits, or a row of its columns) where set, else the platform default."""
+    return {
+        field: getattr(values, field) if getattr(values, field) is not None else defaults.get(field)
+        for field in RiskLimits.LIMIT_FIELDS
+    }

@@ -15,6 +15,7 @@ from app.domain.orders import OPEN_STATUSES, OrderRequest
 from app.domain.pretrade import ComplianceSettings, Holding, PreTradeContext, RecentOrder
 from app.extensions import db
 from app.models import BrokerConnection, EquitySnapshot, Order, RiskLimits, SnapshotKind, User
+from app.models.risk_limits import limits_in_force
 from app.services import market_hours
 from app.services.market_data import age_seconds, freshest_quotes, is_stale, upsert_quotes
 from app.services.platform import platform_settings
@@ -79,8 +80,10 @@ def effective_limits(user: User) -> dict:
 def effective_limits_for(user_ids: list[int]) -> dict[int, dict]:
     """The limits in force for each user, in one query."""
     defaults = current_app.config["DEFAULT_RISK_LIMITS"]
-    rows = {row.user_id: row for row in db.session.scalars(select(RiskLimits).where(RiskLimits.user_id.in_(user_ids)))}
-    return {uid: rows[uid].effective(defaults) if uid in rows else dict(defaults) for uid in user_ids}
+    columns = [getattr(RiskLimits, name) for name in RiskLimits.LIMIT_FIELDS]
+    rows = {row.user_id: row for row in db.session.execute(
+        select(RiskLimits.user_id, *columns).where(RiskLimits.user_id.in_(user_ids)))}
+    return {uid: limits_in_force(rows[uid], defaults) if uid in rows else dict(defaults) for uid in user_ids}
 
 
 def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str], now: datetime) -> dict:
