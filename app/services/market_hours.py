@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, wraps
 
 import exchange_calendars
 import pandas as pd
+from exchange_calendars.errors import DateOutOfBounds, MinuteOutOfBounds
 
 from app.domain.enums import BrokerName
+from app.domain.errors import Unavailable
 
 US = "XNYS"
 # exchange-calendars has no separate NSE calendar; NSE and BSE share sessions and holidays.
@@ -36,20 +38,45 @@ def _calendar(name: str):
     return exchange_calendars.get_calendar(name, start=FIRST_SESSION)
 
 
+class CalendarUnknown(Unavailable):
+    """The exchange's sessions are not known for that date (its holidays are published a year at a time)."""
+
+
+def _within_calendar(lookup):
+    """Past the last session the library knows, answer with a clear refusal, never a crash."""
+
+    @wraps(lookup)
+    def guarded(name: str, when):
+        try:
+            return lookup(name, when)
+        except (DateOutOfBounds, MinuteOutOfBounds):
+            raise CalendarUnknown(
+                "MARKET_CALENDAR_UNKNOWN",
+                f"The {name} trading calendar has no sessions recorded for {when:%Y-%m-%d}; orders and exits on "
+                f"that exchange wait until its holidays are known.",
+                details={"calendar": name},
+            ) from None
+
+    return guarded
+
+
 def _minute(now: datetime) -> pd.Timestamp:
     return pd.Timestamp(now).tz_convert("UTC").floor("min")
 
 
+@_within_calendar
 def is_open(name: str, now: datetime) -> bool:
     """True during a regular session (holidays and weekends are closed)."""
     return bool(_calendar(name).is_open_on_minute(_minute(now)))
 
 
+@_within_calendar
 def trading_day(name: str, now: datetime) -> date:
     """The session `now` belongs to: the one in progress, else the last one to have opened (before the open, yesterday's)."""
     return _calendar(name).minute_to_session(_minute(now), direction="previous").date()
 
 
+@_within_calendar
 def week_start(name: str, day: date) -> date:
     """The first trading day of the week `day` falls in."""
     calendar = _calendar(name)
@@ -58,11 +85,13 @@ def week_start(name: str, day: date) -> date:
     return sessions[0].date() if len(sessions) else day
 
 
+@_within_calendar
 def next_open(name: str, now: datetime) -> datetime:
     """When the exchange next opens after `now` (UTC)."""
     return _calendar(name).next_open(_minute(now)).to_pydatetime()
 
 
+@_within_calendar
 def next_week_open(name: str, now: datetime) -> datetime:
     """The open of the first session of next week."""
     calendar = _calendar(name)
@@ -77,6 +106,7 @@ def calendar_tz(name: str):
     return _calendar(name).tz
 
 
+@_within_calendar
 def session_close(name: str, day: date) -> datetime | None:
     """When `day`'s session closes (UTC), or None if the exchange has no session that day."""
     calendar = _calendar(name)

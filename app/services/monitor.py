@@ -37,6 +37,7 @@ class MonitorReport:
     exits_already_placed: int = 0
     exits_refused: dict[str, str] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
+    no_calendar: list[str] = field(default_factory=list)  # their exchange's sessions are not known for now
     market_closed: int = 0
     halted_users: list[int] = field(default_factory=list)
     errors: dict[int, str] = field(default_factory=dict)
@@ -89,13 +90,17 @@ def run_monitor(now: datetime | None = None) -> MonitorReport:
             report.stale.append(position.symbol)
             continue
         calendar = market_hours.calendar_name(connections[position.connection_id].broker, position.symbol)
+        day = sessions.trading_day(calendar)
+        if day is None:
+            report.no_calendar.append(position.symbol)
+            continue
         mark = _mark(quote)
         rules = ExitRules(position.symbol, position.quantity, position.stop_loss, position.take_profit,
                           position.trailing_stop_percent, position.high_water_mark)
         extreme = updated_extreme(rules, mark)
         if extreme != position.high_water_mark:
             extremes.append({"id": position.id, "high_water_mark": extreme})
-        signal = exit_signal(rules, mark, sessions.trading_day(calendar), exit_days)
+        signal = exit_signal(rules, mark, day, exit_days)
         if signal is None:
             continue
         if not sessions.is_open(calendar):
@@ -146,8 +151,13 @@ class _SessionClock:
         self._open: dict[str, bool] = {}
 
     def trading_day(self, calendar: str):
+        """None when the calendar has no sessions recorded for now: those positions wait, the rest go on."""
         if calendar not in self._days:
-            self._days[calendar] = market_hours.trading_day(calendar, self._now)
+            try:
+                self._days[calendar] = market_hours.trading_day(calendar, self._now)
+            except market_hours.CalendarUnknown as unknown:
+                log.error("monitor: %s", unknown.message)
+                self._days[calendar] = None
         return self._days[calendar]
 
     def is_open(self, calendar: str) -> bool:
@@ -215,7 +225,7 @@ def _check_loss_limits(positions, connections: dict, now: datetime,
     day_start, week_start = _baselines(connections, equities, now)
     for user_id, ids in watched.items():
         for cid in sorted(ids):
-            if cid not in equities:
+            if cid not in equities or cid not in day_start:
                 continue
             breach = _breach(equities[cid], day_start[cid], week_start[cid], limits[user_id])
             if breach:
@@ -234,7 +244,10 @@ def _baselines(connections: dict, equities: dict[int, Decimal], now: datetime):
         by_calendar[market_hours.calendar_name(connection.broker, "")][cid] = (connection.user_id, equity)
     day_start, week_start = {}, {}
     for calendar, current in by_calendar.items():
-        day = market_hours.trading_day(calendar, now)
+        try:
+            day = market_hours.trading_day(calendar, now)
+        except market_hours.CalendarUnknown:
+            continue  # no trading day to measure a loss over; the evaluation above has logged it
         day_start.update(baseline_equities(SnapshotKind.DAY_OPEN, day, current))
         week_start.update(baseline_equities(SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), current))
     return day_start, week_start

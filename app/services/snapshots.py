@@ -22,8 +22,12 @@ def take_close_snapshots(now: datetime | None = None) -> dict:
         select(BrokerConnection).where(BrokerConnection.status == ConnectionStatus.ACTIVE)
     ).all():
         calendar = market_hours.calendar_name(connection.broker, "")
-        day = market_hours.trading_day(calendar, now)
-        close = market_hours.session_close(calendar, day)
+        try:
+            day = market_hours.trading_day(calendar, now)
+            close = market_hours.session_close(calendar, day)
+        except market_hours.CalendarUnknown:
+            skipped += 1
+            continue
         done = db.session.scalar(select(EquitySnapshot.id).where(
             EquitySnapshot.connection_id == connection.id, EquitySnapshot.kind == SnapshotKind.DAY_CLOSE,
             EquitySnapshot.trading_day == day))

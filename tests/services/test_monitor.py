@@ -147,3 +147,27 @@ def test_positions_are_marked_to_market_with_pnl_and_quote_age(holder):
     assert (marked.mark_price, marked.unrealized_pnl) == (Decimal("105"), Decimal("49.0"))
     assert marked.quote_age_seconds == 30 and not marked.stale
     assert portfolio.unrealized_pnl == Decimal("49.0") and portfolio.market_value == Decimal("1050")
+
+
+def test_positions_on_an_exchange_without_known_sessions_wait_and_the_rest_exit(holder, monkeypatch):
+    from app.services import market_hours
+
+    user, position = holder
+    set_exit_rules(user, position.id, stop_loss="95")
+    quote("NSE:INFY", at=LATER)
+    limit = {"type": "limit", "limit_price": "101"}  # the Indian exchange is shut at this hour: a limit, not market
+    assert submit_order(user, {"symbol": "NSE:INFY", "side": "buy", "quantity": "1", **limit},
+                        source=OrderSource.API, now=MONDAY_OPEN).accepted
+    quote(bid="94.80", ask="95.00", last="94.90", at=LATER)
+    known = market_hours.trading_day
+
+    def trading_day(name, now):
+        if name == market_hours.INDIA:
+            raise market_hours.CalendarUnknown("MARKET_CALENDAR_UNKNOWN", "no XBOM sessions recorded")
+        return known(name, now)
+
+    monkeypatch.setattr(market_hours, "trading_day", trading_day)
+    report = run_monitor(now=LATER)
+    assert report.no_calendar == ["NSE:INFY"] and report.exits_placed == 1
+    assert [o.symbol for o in exits()] == ["AAPL"]
+
