@@ -12,6 +12,11 @@ _OCC = re.compile(r"^(?P<root>[A-Z0-9.]{1,6}) *(?P<date>\d{6})(?P<right>[CP])(?P
 OPTION_MULTIPLIER = Decimal("100")
 
 
+def contract_multiplier(asset_class) -> Decimal:
+    """Units of the underlying per unit traded: 100 shares per option contract, 1 for anything else."""
+    return OPTION_MULTIPLIER if asset_class == "option" else Decimal("1")
+
+
 class OptionRight(StrEnum):
     CALL = "C"
     PUT = "P"

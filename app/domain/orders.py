@@ -6,6 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from app.domain.enums import AssetClass, OrderSide, OrderStatus, OrderType, TimeInForce
+from app.domain.options import contract_multiplier
 
 
 class PositionEffect(StrEnum):
@@ -33,7 +34,7 @@ class OrderRequest:
 
     @property
     def multiplier(self) -> Decimal:
-        return Decimal("100") if self.asset_class == AssetClass.OPTION else Decimal("1")
+        return contract_multiplier(self.asset_class)
 
     def notional(self, price: Decimal) -> Decimal:
         """What the order is worth at `price`, contracts times the multiplier included."""

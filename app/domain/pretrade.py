@@ -9,6 +9,7 @@ from typing import Mapping
 
 from app.domain.broker_types import AccountSnapshot, Capabilities
 from app.domain.enums import AssetClass, OrderSide, OrderSource, TradingMode
+from app.domain.options import contract_multiplier
 
 
 class Outcome(StrEnum):
@@ -80,7 +81,7 @@ class Holding:
 
     @property
     def multiplier(self) -> Decimal:
-        return Decimal("100") if self.asset_class == AssetClass.OPTION else Decimal("1")
+        return contract_multiplier(self.asset_class)
 
     @property
     def value(self) -> Decimal:

@@ -16,6 +16,7 @@ from app.domain.enums import (
     TimeInForce,
     TradingMode,
 )
+from app.domain.options import contract_multiplier
 from app.extensions import db
 from app.models._columns import created_at_column, enum_column_type, updated_at_column
 from app.models.types import Amount, UTCDateTime
@@ -72,7 +73,7 @@ class Order(db.Model):
 
     @property
     def multiplier(self) -> Decimal:
-        return Decimal("100") if self.asset_class == AssetClass.OPTION else Decimal("1")
+        return contract_multiplier(self.asset_class)
 
     def __repr__(self) -> str:
         return f"<Order {self.id} {self.side} {self.quantity} {self.symbol} {self.status}>"

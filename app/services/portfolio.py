@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.options import contract_multiplier
 from app.extensions import db
 from app.models import Position, User
 from app.services.market_data import age_seconds, freshest_quotes
@@ -26,7 +27,7 @@ class MarkedPosition:
 
     @property
     def multiplier(self) -> Decimal:
-        return Decimal("100") if self.position.asset_class == "option" else Decimal("1")
+        return contract_multiplier(self.position.asset_class)
 
 
 @dataclass(frozen=True)

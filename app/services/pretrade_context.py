@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 
 from app.brokers.base import Broker, BrokerError
 from app.domain.enums import LIVE_ENVIRONMENTS, AssetClass, KycStatus, OrderSide, OrderSource, OrderStatus, OrderType
-from app.domain.options import InvalidOptionSymbol, OptionSymbol
+from app.domain.options import InvalidOptionSymbol, OptionSymbol, contract_multiplier
 from app.domain.orders import OPEN_STATUSES, OrderRequest
 from app.domain.pretrade import ComplianceSettings, Holding, PreTradeContext, RecentOrder
 from app.extensions import db
@@ -162,7 +162,7 @@ def _orders_today(user: User, day_start: datetime, now: datetime, settings: Comp
     recent = tuple(
         RecentOrder(row.symbol, row.side, row.quantity,
                     row.quantity * (row.avg_fill_price or row.reference_price or Decimal("0"))
-                    * (Decimal("100") if row.asset_class == AssetClass.OPTION else Decimal("1")),
+                    * contract_multiplier(row.asset_class),
                     row.created_at, row.filled_quantity > 0)
         for row in rows
     )

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from app.brokers.paper.store import PaperOrder
 from app.domain.broker_types import Quote
 from app.domain.enums import AssetClass, OrderSide, OrderType
-from app.domain.options import OPTION_MULTIPLIER
+from app.domain.options import contract_multiplier
 
 PRICE_STEP = Decimal("0.0001")
 BASIS_POINT = Decimal("0.0001")
@@ -23,7 +23,7 @@ class PaperSettings:
 
 
 def multiplier(asset_class: AssetClass) -> Decimal:
-    return OPTION_MULTIPLIER if asset_class == AssetClass.OPTION else Decimal("1")
+    return contract_multiplier(asset_class)
 
 
 def commission(order: PaperOrder, quantity: Decimal, settings: PaperSettings) -> Decimal:
