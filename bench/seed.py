@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from app.domain.enums import AssetClass, BrokerEnvironment, BrokerName
 from app.extensions import db
@@ -92,6 +92,3 @@ def seed_quotes(universe: list[str], *, source: str = "tradier", at: datetime | 
     ])
     db.session.commit()
 
-
-def count(model) -> int:
-    return db.session.scalar(select(db.func.count()).select_from(model))

@@ -116,7 +116,7 @@ def run_monitor(now: datetime | None = None) -> MonitorReport:
     db.session.commit()  # keep the trailing extremes seen, whatever the pipeline does next
     for position, signal in exits:
         _place_exit(position, signal, now, report)
-    _check_loss_limits(positions, connections, now, report)
+    _check_loss_limits(positions, connections, sessions, now, report)
     return report
 
 
@@ -196,7 +196,7 @@ def _place_exit(position, signal, now: datetime, report: MonitorReport) -> None:
         report.exits_refused[position.symbol] = result.code
 
 
-def _check_loss_limits(positions, connections: dict, now: datetime,
+def _check_loss_limits(positions, connections: dict, sessions: _SessionClock, now: datetime,
                        report: MonitorReport) -> None:
     """Halt anyone whose day or week has lost past their limit (the breaker the pipeline also trips).
 
@@ -222,7 +222,7 @@ def _check_loss_limits(positions, connections: dict, now: datetime,
         except BrokerError as error:
             note_broker_error(connection, error)
             report.errors[cid] = error.code
-    day_start, week_start = _baselines(connections, equities, now)
+    day_start, week_start = _baselines(connections, equities, sessions)
     for user_id, ids in watched.items():
         for cid in sorted(ids):
             if cid not in equities or cid not in day_start:
@@ -236,18 +236,18 @@ def _check_loss_limits(positions, connections: dict, now: datetime,
     db.session.commit()
 
 
-def _baselines(connections: dict, equities: dict[int, Decimal], now: datetime):
-    """Each connection's day-open and week-open equity, grouped by exchange calendar."""
+def _baselines(connections: dict, equities: dict[int, Decimal], sessions: _SessionClock):
+    """Each connection's day-open and week-open equity, grouped by exchange calendar; none where the
+    calendar has no sessions recorded for now."""
     by_calendar: dict[str, dict[int, tuple[int, Decimal]]] = defaultdict(dict)
     for cid, equity in equities.items():
         connection = connections[cid]
         by_calendar[market_hours.calendar_name(connection.broker, "")][cid] = (connection.user_id, equity)
     day_start, week_start = {}, {}
     for calendar, current in by_calendar.items():
-        try:
-            day = market_hours.trading_day(calendar, now)
-        except market_hours.CalendarUnknown:
-            continue  # no trading day to measure a loss over; the evaluation above has logged it
+        day = sessions.trading_day(calendar)
+        if day is None:
+            continue
         day_start.update(baseline_equities(SnapshotKind.DAY_OPEN, day, current))
         week_start.update(baseline_equities(SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), current))
     return day_start, week_start
