@@ -141,8 +141,8 @@ class PreTradeContext:
     stale_quote_seconds: int
     market_open: bool
     market_calendar: str
-    # This trading day's, newest first. For a paper order only those within the longest window a check looks
-    # back over: compliance, which reads the whole day, runs on live orders alone.
+    # This trading day's, newest first. For a paper order only those in its symbol within the duplicate
+    # window, with the counts below: compliance, which reads the whole day, runs on live orders alone.
     recent_orders: tuple[RecentOrder, ...]
     day_start_equity: Decimal | None
     week_start_equity: Decimal | None
@@ -152,12 +152,18 @@ class PreTradeContext:
     option_days_to_expiry: int | None = None
     option_greeks: tuple[Decimal | None, Decimal | None, Decimal | None] | None = None  # delta, theta, vega
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
-    # How many of the day's orders count towards its limits, when recent_orders does not hold them all.
+    # How many of the day's orders, and of the last sixty seconds', count towards the limits, when
+    # recent_orders does not hold them all.
     orders_today: int | None = None
+    orders_last_minute: int | None = None
 
     @property
     def trades_today(self) -> int:
         return self.orders_today if self.orders_today is not None else len(self.recent_orders)
+
+    @property
+    def trades_last_minute(self) -> int:
+        return self.orders_last_minute if self.orders_last_minute is not None else len(self.orders_since(60))
 
     def holding(self, symbol: str) -> Holding | None:
         return next((h for h in self.holdings if h.symbol == symbol), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import (
@@ -26,13 +26,16 @@ class Order(db.Model):
     """One order as requested, as checked, and as the broker answered it."""
 
     __tablename__ = "orders"
-    # Unique per user: our idempotency key, and the one brokers de-duplicate on.
-    __table_args__ = (UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),)
+    __table_args__ = (
+        # Unique per user: our idempotency key, and the one brokers de-duplicate on.
+        UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),
+        # Every order's checks count the user's orders since the day began (and in the last minute), so an
+        # active trader's history must not be scanned to find today.
+        Index("ix_orders_user_id_created_at", "user_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     connection_id: Mapped[int | None] = mapped_column(
         ForeignKey("broker_connections.id", ondelete="SET NULL"), index=True
     )

@@ -31,7 +31,7 @@ class MaxOrdersPerMinuteCheck:
         cap = limit(ctx, "max_orders_per_minute")
         if cap is None or protective(request, ctx):
             return Verdict.passed()
-        last_minute = len(ctx.orders_since(60))
+        last_minute = ctx.trades_last_minute
         if last_minute + 1 > cap:
             return Verdict.deny("MAX_ORDERS_PER_MINUTE", orders_last_minute=last_minute, limit=cap)
         return Verdict.passed()

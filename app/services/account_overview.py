@@ -83,7 +83,7 @@ def _usage(ctx: PreTradeContext) -> list[dict]:
         "max_weekly_loss_percent": _percent(max(week_loss, Decimal("0")), ctx.week_start_equity) if week_loss is not None else None,
         "max_weekly_loss_amount": max(week_loss, Decimal("0")) if week_loss is not None else None,
         "max_trades_per_day": ctx.trades_today,
-        "max_orders_per_minute": len(ctx.orders_since(60)),
+        "max_orders_per_minute": ctx.trades_last_minute,
         "min_account_balance": ctx.account.cash,
         "max_position_value": largest,
         "max_symbol_concentration_percent": _percent(max(by_underlying.values(), default=Decimal("0")), equity),

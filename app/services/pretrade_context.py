@@ -143,32 +143,38 @@ def _order_value(order: Order, quote_rows: dict) -> Decimal:
     return order.remaining_quantity * (price or Decimal("0")) * order.multiplier
 
 
-def _orders_today(user: User, day_start: datetime, now: datetime, settings: ComplianceSettings, *,
-                  whole_day: bool) -> tuple[tuple[RecentOrder, ...], int]:
-    """The day's counted orders, newest first, as plain columns, and how many there are.
+def _recent_order(row) -> RecentOrder:
+    price = row.avg_fill_price or row.reference_price or Decimal("0")
+    return RecentOrder(row.symbol, row.side, row.quantity, row.quantity * price * contract_multiplier(row.asset_class),
+                       row.created_at, row.filled_quantity > 0)
 
-    Compliance reads the whole day (its volume, its typical order) and runs on live orders only; the
-    other checks look back a minute or a few. A paper order therefore reads only that last stretch and a
-    count, so an active trader's thousandth order of the day costs what the first did.
+
+def _orders_today(user: User, request: OrderRequest, day_start: datetime, now: datetime,
+                  settings: ComplianceSettings, *, whole_day: bool) -> tuple[tuple[RecentOrder, ...], int | None,
+                                                                             int | None]:
+    """The day's counted orders as the checks read them: (rows newest first, count today, count last minute).
+
+    Compliance reads every row of the day (its volume, its typical order) and runs on live orders only. On
+    paper the database counts the day and the minute, and the only rows read are this symbol's within the
+    duplicate window, so an active trader's thousandth order of the day costs what the first did. A count
+    of None means the rows hold the whole day and the checks count them.
     """
-    counted = (Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
-    longest_window = max(60, settings.duplicate_window_seconds, settings.burst_seconds, settings.round_trip_seconds)
-    since = day_start if whole_day else max(day_start, now - timedelta(seconds=longest_window))
-    rows = db.session.execute(
-        select(Order.symbol, Order.side, Order.quantity, Order.avg_fill_price, Order.reference_price,
+    columns = (Order.symbol, Order.side, Order.quantity, Order.avg_fill_price, Order.reference_price,
                Order.asset_class, Order.created_at, Order.filled_quantity)
-        .where(*counted, Order.created_at >= since).order_by(Order.created_at.desc())
-    )
-    recent = tuple(
-        RecentOrder(row.symbol, row.side, row.quantity,
-                    row.quantity * (row.avg_fill_price or row.reference_price or Decimal("0"))
-                    * contract_multiplier(row.asset_class),
-                    row.created_at, row.filled_quantity > 0)
-        for row in rows
-    )
+    counted = (Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
     if whole_day:
-        return recent, len(recent)
-    return recent, db.session.scalar(select(func.count()).select_from(Order).where(*counted))
+        rows = db.session.execute(select(*columns).where(*counted).order_by(Order.created_at.desc()))
+        return tuple(_recent_order(row) for row in rows), None, None
+    minute_ago = now - timedelta(seconds=60)
+    today, last_minute = db.session.execute(
+        select(func.count(), func.count().filter(Order.created_at >= minute_ago)).where(*counted)
+    ).one()
+    since = max(day_start, now - timedelta(seconds=settings.duplicate_window_seconds))
+    rows = db.session.execute(
+        select(*columns).where(*counted, Order.symbol == request.symbol, Order.created_at >= since)
+        .order_by(Order.created_at.desc())
+    )
+    return tuple(_recent_order(row) for row in rows), today, last_minute
 
 
 def build_context(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
@@ -194,7 +200,8 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
     day_start = datetime.combine(day, time.min, ZoneInfo(str(market_hours.calendar_tz(calendar)))).astimezone(timezone.utc)
     is_live = connection.environment in LIVE_ENVIRONMENTS
     compliance = compliance_settings()
-    recent_orders, orders_today = _orders_today(user, day_start, now, compliance, whole_day=is_live)
+    recent_orders, orders_today, orders_last_minute = _orders_today(user, request, day_start, now, compliance,
+                                                                    whole_day=is_live)
 
     option_dte, option_greeks = None, None
     if request.asset_class == AssetClass.OPTION:
@@ -227,6 +234,7 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         market_calendar=calendar,
         recent_orders=recent_orders,
         orders_today=orders_today,
+        orders_last_minute=orders_last_minute,
         day_start_equity=baseline_equity(user, connection, SnapshotKind.DAY_OPEN, day, account.equity),
         week_start_equity=baseline_equity(
             user, connection, SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), account.equity

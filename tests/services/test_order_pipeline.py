@@ -67,6 +67,22 @@ def test_the_days_trade_count_includes_orders_hours_old_though_paper_reads_only_
     assert denied["MAX_TRADES_PER_DAY"] == {"trades_today": "3", "limit": "3"}
 
 
+
+def test_the_per_minute_limit_counts_every_symbol_and_forgets_orders_a_minute_old(user):
+    limited = trader("quick@example.com", max_orders_per_minute=2)
+    for symbol in ("MSFT", "TSLA"):
+        quote(symbol)
+    assert submit(limited, {"symbol": "MSFT", "side": "buy", "quantity": "1"}).accepted
+    assert submit(limited, {"symbol": "TSLA", "side": "buy", "quantity": "1"},
+                  now=MONDAY_OPEN + timedelta(seconds=20)).accepted
+    third = submit(limited, {"symbol": "AAPL", "side": "buy", "quantity": "1"}, now=MONDAY_OPEN + timedelta(seconds=40))
+    assert (third.http_status, third.code) == (422, "MAX_ORDERS_PER_MINUTE")
+    denied = {c["code"]: c["details"] for c in third.order.checks if c["outcome"] == "deny"}
+    assert denied["MAX_ORDERS_PER_MINUTE"] == {"orders_last_minute": "2", "limit": "2"}
+    # The MSFT order is now over a minute old; the denied one never counted.
+    assert submit(limited, {"symbol": "AAPL", "side": "buy", "quantity": "1"},
+                  now=MONDAY_OPEN + timedelta(seconds=61)).accepted
+
 def test_the_same_order_again_needs_confirmation_and_stores_nothing_until_confirmed(user):
     buy_5 = {"symbol": "AAPL", "side": "buy", "quantity": "5"}
     assert submit(user, buy_5).accepted

@@ -1,0 +1,26 @@
+"""Orders indexed by user and time, for the checks' counts of today's and the last minute's orders.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-22 09:00:00.000000
+"""
+from alembic import op
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_user_id_created_at', ['user_id', 'created_at'], unique=False)
+        # The new index leads with user_id, so it serves every lookup the old one did.
+        batch_op.drop_index(batch_op.f('ix_orders_user_id'))
+
+
+def downgrade():
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_user_id'), ['user_id'], unique=False)
+        batch_op.drop_index('ix_orders_user_id_created_at')
