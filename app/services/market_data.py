@@ -4,23 +4,25 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.broker_types import Greeks, Quote
 from app.extensions import db
 from app.models import Quote as QuoteRow
+from app.services.conflict_insert import conflict_insert
+from app.services.transaction_cache import transaction_cache
 
 
 def freshest_quotes(symbols: list[str] | set[str]) -> dict[str, QuoteRow]:
-    """The most recent stored quote row of each symbol, whichever source wrote it."""
+    """The most recent stored quote row of each symbol, whichever source wrote it; once per transaction."""
     if not symbols:
         return {}
-    rows = db.session.scalars(select(QuoteRow).where(QuoteRow.symbol.in_(list(symbols))).order_by(QuoteRow.as_of))
-    freshest: dict[str, QuoteRow] = {}
-    for row in rows:
-        freshest[row.symbol] = row
-    return freshest
+    known = transaction_cache("freshest_quotes")
+    wanted = [symbol for symbol in symbols if symbol not in known]
+    if wanted:
+        known.update(dict.fromkeys(wanted))
+        for row in db.session.scalars(select(QuoteRow).where(QuoteRow.symbol.in_(wanted)).order_by(QuoteRow.as_of)):
+            known[row.symbol] = row
+    return {symbol: known[symbol] for symbol in symbols if known[symbol] is not None}
 
 
 def as_quote(row: QuoteRow) -> Quote:
@@ -51,14 +53,13 @@ def upsert_quotes(priced: dict[str, tuple[Quote, str]], *, fetched_at: datetime)
             "as_of": quote.as_of, "fetched_at": fetched_at, "delta": greeks.delta, "gamma": greeks.gamma,
             "theta": greeks.theta, "vega": greeks.vega, "implied_volatility": greeks.implied_volatility,
         })
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(QuoteRow).values(rows)
+    statement = conflict_insert(QuoteRow).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["symbol", "source"],
         set_={column: statement.excluded[column] for column in rows[0] if column not in ("symbol", "source")},
     )
     db.session.execute(statement)
+    transaction_cache("freshest_quotes").clear()
     return len(rows)
 
 
