@@ -12,36 +12,45 @@ from app.domain.orders import OPEN_STATUSES
 from app.extensions import db
 from app.models import BrokerConnection, PaperAccount, PaperHoldingRow, PaperOrderRow, User
 from app.services.market_data import stored_quotes
+from app.services.transaction_cache import transaction_cache
 
 _ID_PREFIX = "paper-"
 
 
 class SqlPaperStore:
-    """A PaperStore over one connection's rows; writes join the caller's transaction."""
+    """A PaperStore over one connection's rows; writes join the caller's transaction.
+
+    What it reads it keeps for the rest of the transaction (see transaction_cache): an order's checks
+    value the account, and its fill reads and writes the same account, holdings and orders again.
+    """
 
     def __init__(self, connection_id: int, opening_cash: Decimal, currency: str = "USD"):
         self._connection_id = connection_id
         self._opening_cash = opening_cash
         self.currency = currency
-        # The holding rows as read in the current transaction: one fill reads and writes the same rows
-        # several times, and one check reads them for the account and again for its positions.
-        self._holdings_read: tuple[object, dict[str, PaperHoldingRow]] | None = None
+
+    def _cache(self) -> dict:
+        return transaction_cache(f"paper_venue:{self._connection_id}")
 
     def lock(self) -> None:
         # Venue changes happen outside the user's order lock (after the write-ahead commit), so the
         # account row is the venue's own lock: two fills can never both spend the same cash.
-        self._holdings_read = None  # read again under the lock whatever an unlocked look saw
+        self._cache().clear()  # read again under the lock whatever an unlocked look saw
         self._account(for_update=True)
 
     def _holding_rows(self) -> dict[str, PaperHoldingRow]:
-        if self._holdings_read is None or self._holdings_read[0] is not db.session().get_transaction():
+        cache = self._cache()
+        if "holdings" not in cache:
             rows = db.session.scalars(
                 select(PaperHoldingRow).where(PaperHoldingRow.connection_id == self._connection_id)
             )
-            self._holdings_read = (db.session().get_transaction(), {row.symbol: row for row in rows})
-        return self._holdings_read[1]
+            cache["holdings"] = {row.symbol: row for row in rows}
+        return cache["holdings"]
 
     def _account(self, for_update: bool = False) -> PaperAccount:
+        cache = self._cache()
+        if not for_update and "account" in cache:
+            return cache["account"]
         if for_update:
             query = select(PaperAccount).where(PaperAccount.connection_id == self._connection_id)
             if db.session.get_bind().dialect.name == "postgresql":
@@ -53,13 +62,12 @@ class SqlPaperStore:
                 )
             account = db.session.scalar(query.execution_options(populate_existing=True))
         else:
-            # Once locked, the row in the session is the current one and no one else can change it;
-            # unlocked reads only inform checks. Either way the session's copy saves a round trip.
             account = db.session.get(PaperAccount, self._connection_id)
         if account is None:
             account = PaperAccount(connection_id=self._connection_id, cash=self._opening_cash, currency=self.currency)
             db.session.add(account)
             db.session.flush()
+        cache["account"] = account
         return account
 
     def cash(self) -> Decimal:
@@ -83,13 +91,14 @@ class SqlPaperStore:
             if row is not None:
                 db.session.delete(row)
                 del rows[holding.symbol]
+                # Now, not at commit: a flush inserts before it deletes, and the symbol may be bought again.
+                db.session.flush()
             return
         if row is None:
             row = PaperHoldingRow(connection_id=self._connection_id, symbol=holding.symbol)
             db.session.add(row)
             rows[holding.symbol] = row
         row.quantity, row.avg_price, row.asset_class = holding.quantity, holding.avg_price, holding.asset_class
-        db.session.flush()
 
     def orders(self) -> list[PaperOrder]:
         rows = db.session.scalars(
@@ -97,20 +106,33 @@ class SqlPaperStore:
         )
         return [_to_order(row) for row in rows]
 
+    def _open_rows(self) -> dict[int, PaperOrderRow]:
+        cache = self._cache()
+        if "open" not in cache:
+            rows = db.session.scalars(
+                select(PaperOrderRow).where(PaperOrderRow.connection_id == self._connection_id,
+                                            PaperOrderRow.status.in_(list(OPEN_STATUSES)))
+            )
+            cache["open"] = {row.id: row for row in rows}
+            self._rows_read().update(cache["open"])
+        return cache["open"]
+
+    def _rows_read(self) -> dict[int, PaperOrderRow]:
+        return self._cache().setdefault("rows", {})
+
     def open_orders(self) -> list[PaperOrder]:
-        rows = db.session.scalars(
-            select(PaperOrderRow).where(PaperOrderRow.connection_id == self._connection_id,
-                                        PaperOrderRow.status.in_(list(OPEN_STATUSES)))
-            .order_by(PaperOrderRow.id)
-        )
-        return [_to_order(row) for row in rows]
+        return [_to_order(row) for _, row in sorted(self._open_rows().items())]
 
     def _order_row(self, order_id: str) -> PaperOrderRow | None:
         number = order_id.removeprefix(_ID_PREFIX)
         if not number.isdigit():
             return None
-        row = db.session.get(PaperOrderRow, int(number))
-        return row if row is not None and row.connection_id == self._connection_id else None
+        rows = self._rows_read()
+        row = rows.get(int(number)) or db.session.get(PaperOrderRow, int(number))
+        if row is None or row.connection_id != self._connection_id:
+            return None
+        rows[row.id] = row
+        return row
 
     def order(self, order_id: str) -> PaperOrder | None:
         row = self._order_row(order_id)
@@ -129,6 +151,7 @@ class SqlPaperStore:
         _copy_into(row, order)
         db.session.add(row)
         db.session.flush()
+        self._remember(row)
         return _to_order(row)
 
     def save_order(self, order: PaperOrder) -> None:
@@ -136,7 +159,17 @@ class SqlPaperStore:
         if row is None:
             raise LookupError(f"paper order {order.order_id} does not belong to this connection")
         _copy_into(row, order)
-        db.session.flush()
+        self._remember(row)
+
+    def _remember(self, row: PaperOrderRow) -> None:
+        """Keep the transaction's view of the open orders true after a write."""
+        self._rows_read()[row.id] = row
+        open_rows = self._cache().get("open")
+        if open_rows is not None:
+            if row.status in OPEN_STATUSES:
+                open_rows[row.id] = row
+            else:
+                open_rows.pop(row.id, None)
 
 
 def paper_equities(connection_ids: list[int]) -> dict[int, Decimal]:

@@ -104,9 +104,8 @@ class PaperAdapter(Broker):
             self._check_can_rest(order, quote)
         else:
             self._check_can_fill(order, price, budget=self.get_account().buying_power)
-        order = self._store.add_order(order)
-        if price is not None:
             self._fill(order, price)
+        order = self._store.add_order(order)
         return OrderAck(order.order_id, order.status, client_order_id)
 
     def cancel_order(self, broker_order_id: str) -> None:
@@ -142,6 +141,7 @@ class PaperAdapter(Broker):
                 self._store.save_order(order)
             else:
                 self._fill(order, price)
+                self._store.save_order(order)
             if order.order_id not in changed:
                 changed.append(order.order_id)
         return changed
@@ -217,6 +217,7 @@ class PaperAdapter(Broker):
             raise OrderRejected(f"paper accounts cannot sell more {order.symbol} than they hold")
 
     def _fill(self, order: PaperOrder, price: Decimal) -> None:
+        """Move cash and the holding for what remains of `order` at `price`; the caller stores the order."""
         quantity = order.quantity - order.filled_quantity
         fee = pricing.commission(order, quantity, self._settings)
         notional = quantity * price * pricing.multiplier(order.asset_class)
@@ -237,7 +238,6 @@ class PaperAdapter(Broker):
         order.avg_fill_price = price
         order.commission += fee
         order.status = OrderStatus.FILLED
-        self._store.save_order(order)
 
     def _quote_map(self, symbols: set[str]) -> dict[str, Quote]:
         if not symbols:
