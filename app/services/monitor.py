@@ -248,8 +248,11 @@ def _baselines(connections: dict, equities: dict[int, Decimal], sessions: _Sessi
         day = sessions.trading_day(calendar)
         if day is None:
             continue
-        day_start.update(baseline_equities(SnapshotKind.DAY_OPEN, day, current))
-        week_start.update(baseline_equities(SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), current))
+        baselines = baseline_equities(
+            {SnapshotKind.DAY_OPEN: day, SnapshotKind.WEEK_OPEN: market_hours.week_start(calendar, day)}, current
+        )
+        day_start.update(baselines[SnapshotKind.DAY_OPEN])
+        week_start.update(baselines[SnapshotKind.WEEK_OPEN])
     return day_start, week_start
 
 

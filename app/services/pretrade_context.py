@@ -1,12 +1,12 @@
 """Taking the user's lock and gathering everything the checks may look at."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from app.brokers.base import Broker, BrokerError
 from app.domain.enums import LIVE_ENVIRONMENTS, AssetClass, KycStatus, OrderSide, OrderSource, OrderStatus, OrderType
@@ -103,24 +103,28 @@ def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str]
     return rows
 
 
-def baseline_equity(user: User, connection: BrokerConnection, kind: SnapshotKind, day, equity: Decimal) -> Decimal:
-    """The equity the day (or week) started from; the first look of the period sets it."""
-    return baseline_equities(kind, day, {connection.id: (user.id, equity)})[connection.id]
+def baseline_equities(periods: dict[SnapshotKind, date], current: dict[int, tuple[int, Decimal]]
+                      ) -> dict[SnapshotKind, dict[int, Decimal]]:
+    """The equity each period (the day, the week) started from, for many connections in one read.
 
-
-def baseline_equities(kind: SnapshotKind, day, current: dict[int, tuple[int, Decimal]]) -> dict[int, Decimal]:
-    """`baseline_equity` for many connections at once; `current` maps connection id to (owner id, equity now)."""
-    found = dict(db.session.execute(
-        select(EquitySnapshot.connection_id, EquitySnapshot.equity).where(
-            EquitySnapshot.connection_id.in_(list(current)), EquitySnapshot.kind == kind,
-            EquitySnapshot.trading_day == day,
+    `periods` maps each kind to the day its period began, `current` maps connection id to (owner id,
+    equity now): the first look of a period sets its baseline to the equity now.
+    """
+    found: dict[SnapshotKind, dict[int, Decimal]] = {kind: {} for kind in periods}
+    for row in db.session.execute(
+        select(EquitySnapshot.kind, EquitySnapshot.connection_id, EquitySnapshot.equity).where(
+            EquitySnapshot.connection_id.in_(list(current)),
+            or_(*(and_(EquitySnapshot.kind == kind, EquitySnapshot.trading_day == day) for kind, day in periods.items())),
         )
-    ).all())
+    ):
+        found[row.kind][row.connection_id] = row.equity
     missing = [{"user_id": user_id, "connection_id": connection_id, "kind": kind, "trading_day": day, "equity": equity}
-               for connection_id, (user_id, equity) in current.items() if connection_id not in found]
+               for kind, day in periods.items()
+               for connection_id, (user_id, equity) in current.items() if connection_id not in found[kind]]
     if missing:
         db.session.execute(insert(EquitySnapshot), missing)
-        found.update({row["connection_id"]: row["equity"] for row in missing})
+        for row in missing:
+            found[row["kind"]][row["connection_id"]] = row["equity"]
     return found
 
 
@@ -212,6 +216,10 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         if quote is not None:
             option_greeks = (quote.delta, quote.theta, quote.vega)
 
+    baselines = baseline_equities(
+        {SnapshotKind.DAY_OPEN: day, SnapshotKind.WEEK_OPEN: market_hours.week_start(calendar, day)},
+        {connection.id: (user.id, account.equity)},
+    )
     settings = platform_settings()
     return PreTradeContext(
         now=now,
@@ -235,10 +243,8 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         recent_orders=recent_orders,
         orders_today=orders_today,
         orders_last_minute=orders_last_minute,
-        day_start_equity=baseline_equity(user, connection, SnapshotKind.DAY_OPEN, day, account.equity),
-        week_start_equity=baseline_equity(
-            user, connection, SnapshotKind.WEEK_OPEN, market_hours.week_start(calendar, day), account.equity
-        ),
+        day_start_equity=baselines[SnapshotKind.DAY_OPEN][connection.id],
+        week_start_equity=baselines[SnapshotKind.WEEK_OPEN][connection.id],
         kyc_verified=user.kyc_status == KycStatus.VERIFIED,
         has_2fa=user.has_2fa,
         disclosure_current=disclosure_is_current(user),
