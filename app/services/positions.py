@@ -6,11 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.domain.enums import OrderSide
 from app.extensions import db
 from app.models import Order, OrderFill, Position
+from app.services.conflict_insert import conflict_insert
 
 log = logging.getLogger(__name__)
 EIGHT_PLACES = Decimal("0.00000001")
@@ -34,18 +34,20 @@ def apply_fill(order: Order, quantity: Decimal, price: Decimal, filled_at: datet
     """Record one execution of `order` and move its position; False if this fill was applied before."""
     if quantity <= 0:
         return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(OrderFill(order_id=order.id, fill_key=fill_key, quantity=quantity, price=price,
-                                     commission=commission, filled_at=filled_at))
-    except IntegrityError:
+    recorded = db.session.execute(
+        conflict_insert(OrderFill).values(order_id=order.id, fill_key=fill_key, quantity=quantity, price=price,
+                                          commission=commission, filled_at=filled_at)
+        .on_conflict_do_nothing(index_elements=["order_id", "fill_key"])
+    )
+    if recorded.rowcount == 0:
         log.info("fill %s of order %s was already applied", fill_key, order.id)
         return False
+    position = _position_for(order)
     previous_value = (order.avg_fill_price or Decimal("0")) * order.filled_quantity
     order.filled_quantity += quantity
     order.avg_fill_price = ((previous_value + price * quantity) / order.filled_quantity).quantize(EIGHT_PLACES)
     order.commission += commission
-    _move_position(_position_for(order), order, quantity, price, commission, filled_at)
+    _move_position(position, order, quantity, price, commission, filled_at)
     return True
 
 
