@@ -25,6 +25,7 @@ from app.brokers.base import (
 from app.compliance.engine import ComplianceEngine
 from app.domain.enums import (
     LIVE_ENVIRONMENTS,
+    BrokerName,
     ConnectionStatus,
     OrderSource,
     OrderStatus,
@@ -94,7 +95,7 @@ def _duplicate(user: User, client_order_id: str) -> Conflict:
 
 
 def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime | None = None) -> SubmitResult:
-    """Validate, lock, check, write ahead and send one order.
+    """Validate, lock, check, write ahead and send one order (an order to the simulator commits once, with its fill).
 
     Returns a SubmitResult with 201 (accepted), 422 (denied by a check; the denied
     order is stored), 423 (trading halted), or 428 (a confirmation or TOTP code is
@@ -154,8 +155,11 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         record_event("live_order_accepted", actor_id=user.id, subject_user_id=user.id, object_type="order",
                      object_id=order.id, after={"symbol": order.symbol, "side": order.side.value,
                                                 "quantity": str(order.quantity), "type": order.order_type.value})
-    # Write-ahead: the order is durable before any broker sees it, so a crash can only leave it for reconciliation.
-    db.session.commit()
+    if connection.broker != BrokerName.PAPER:
+        # Write-ahead: the order is durable before any broker sees it, so a crash can only leave it for
+        # reconciliation. The simulator keeps its books in this database instead: its fill commits with
+        # the order or not at all, so there is nothing for a first commit to protect.
+        db.session.commit()
 
     _send(order, connection, adapter, parsed.request, now)
     db.session.commit()

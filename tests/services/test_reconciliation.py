@@ -40,38 +40,81 @@ def _crash(monkeypatch, after_broker: bool):
     def send(order, connection, adapter, request, now):
         if after_broker:
             adapter.place_order(request, order.client_order_id)
-            db.session.commit()  # the venue's side of it is durable, ours is not
         raise SystemExit("process killed")
 
     monkeypatch.setattr(order_pipeline, "_send", send)
 
 
-def test_a_crash_before_sending_is_settled_without_sending(user, monkeypatch):
-    _crash(monkeypatch, after_broker=False)
+def _submit_and_die(monkeypatch, user, connection, *, after_broker: bool) -> Order:
+    _crash(monkeypatch, after_broker)
     with pytest.raises(SystemExit):
-        order_pipeline.submit_order(user, BUY, source=OrderSource.API, now=MONDAY_OPEN)
+        order_pipeline.submit_order(user, {**BUY, "connection_id": connection.id}, source=OrderSource.API,
+                                    now=MONDAY_OPEN)
     monkeypatch.undo()
-    order = db.session.scalar(sa.select(Order))
+    db.session.rollback()  # whatever the dead process had not committed is gone
+    return db.session.scalar(sa.select(Order))
+
+
+def _mock_alpaca_orders(rsps, orders: list[dict]):
+    rsps.get(f"{ALPACA_LIVE}/v2/orders", json=orders)
+    if orders:
+        rsps.get(f"{ALPACA_LIVE}/v2/orders:by_client_order_id", json=orders[0])
+    else:
+        rsps.get(f"{ALPACA_LIVE}/v2/orders:by_client_order_id", status=404, json={"code": 40410000,
+                                                                                   "message": "order not found"})
+
+
+def test_a_crash_before_sending_is_settled_without_sending(app, rsps, monkeypatch):
+    user, connection = live_trader()
+    mock_alpaca_account(rsps)
+    order = _submit_and_die(monkeypatch, user, connection, after_broker=False)
     assert order.status == OrderStatus.PENDING_SUBMIT
 
     assert reconcile(now=MONDAY_OPEN + timedelta(seconds=30)).orders_checked == 0  # still within the grace period
+    _mock_alpaca_orders(rsps, [])
     report = reconcile(now=LATER)
     db.session.refresh(order)
     assert report.orders_updated == 1 and order.status == OrderStatus.FAILED
-    assert count(PaperOrderRow) == 0  # nothing was ever sent, and nothing is sent now
+    assert not any(call.request.method == "POST" for call in rsps.calls)  # nothing was ever sent, nor is now
 
 
-def test_a_crash_after_sending_is_found_at_the_broker_and_filled_once(user, monkeypatch):
-    _crash(monkeypatch, after_broker=True)
-    with pytest.raises(SystemExit):
-        order_pipeline.submit_order(user, BUY, source=OrderSource.API, now=MONDAY_OPEN)
-    monkeypatch.undo()
+def test_a_crash_after_sending_is_found_at_the_broker_and_filled_once(app, rsps, monkeypatch):
+    user, connection = live_trader()
+    mock_alpaca_account(rsps)
+    rsps.post(f"{ALPACA_LIVE}/v2/orders", json=alpaca_order_json(order_id="b1", client_order_id="sent"))
+    order = _submit_and_die(monkeypatch, user, connection, after_broker=True)
+    assert order.status == OrderStatus.PENDING_SUBMIT and order.broker_order_id is None
+
+    filled = alpaca_order_json(order_id="b1", status="filled", client_order_id=order.client_order_id,
+                               filled_qty="10", filled_avg_price="100.05")
+    _mock_alpaca_orders(rsps, [filled])
+    rsps.get(f"{ALPACA_LIVE}/v2/positions", json=[  # answered once the empty list has been read
+        {"symbol": "AAPL", "qty": "10", "avg_entry_price": "100.05", "side": "long", "current_price": "101"}])
     reconcile(now=LATER)
     reconcile(now=LATER + timedelta(minutes=1))
-    order = db.session.scalar(sa.select(Order))
-    assert order.status == OrderStatus.FILLED and order.broker_order_id == "paper-1"
-    assert count(PaperOrderRow) == 1 and count(OrderFill) == 1
-    assert db.session.scalar(sa.select(Position.quantity)) == Decimal("10")
+    db.session.refresh(order)
+    assert order.status == OrderStatus.FILLED and order.broker_order_id == "b1"
+    assert count(OrderFill) == 1 and count(Order) == 1
+    assert db.session.scalar(sa.select(Position.quantity).where(Position.symbol == "AAPL")) == Decimal("10")
+    assert [call.request.method for call in rsps.calls].count("POST") == 1  # the one the dead process made
+
+
+def test_a_paper_order_and_its_fill_commit_together_or_not_at_all(user, monkeypatch):
+    """The simulator's books are in our database: a crash mid-fill leaves neither the order nor the fill."""
+    connection = paper_connection(user)
+    cash_before = adapter_for(connection).get_account().cash
+    db.session.rollback()
+
+    def fill_then_die(order, connection, adapter, request, now):
+        adapter.place_order(request, order.client_order_id)
+        raise SystemExit("process killed")
+
+    monkeypatch.setattr(order_pipeline, "_send", fill_then_die)
+    with pytest.raises(SystemExit):
+        order_pipeline.submit_order(user, BUY, source=OrderSource.API, now=MONDAY_OPEN)
+    db.session.rollback()
+    assert count(Order) == 0 and count(PaperOrderRow) == 0 and count(OrderFill) == 0
+    assert adapter_for(connection).get_account().cash == cash_before
 
 
 def test_an_unknown_live_order_is_settled_by_its_client_order_id(app, rsps):
