@@ -229,8 +229,7 @@ def dependencies_for(connection: BrokerConnection, proxy_url: str | None = None)
         alpaca_data_feed=config["ALPACA_DATA_FEED"],
     )
     if connection.broker == BrokerName.PAPER:
-        owner = db.session.get(User, connection.user_id)
-        deps.paper_store = SqlPaperStore(connection.id, owner.paper_balance)
+        deps.paper_store = paper_store_for(connection)
         deps.quote_source = stored_quotes
         deps.clock = _now
         deps.paper_settings = PaperSettings(
@@ -239,6 +238,11 @@ def dependencies_for(connection: BrokerConnection, proxy_url: str | None = None)
             slippage_bps=config["PAPER_SLIPPAGE_BPS"],
         )
     return deps
+
+
+def paper_store_for(connection: BrokerConnection) -> SqlPaperStore:
+    """The simulator's books for a paper connection, opening with the owner's paper balance."""
+    return SqlPaperStore(connection.id, db.session.get(User, connection.user_id).paper_balance)
 
 
 def adapter_for(connection: BrokerConnection, *, environment: str | None = None) -> Broker:

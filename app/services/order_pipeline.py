@@ -1,5 +1,8 @@
 """The one door for orders: every order is validated, locked, checked, written ahead, then sent.
 
+The paper simulator keeps its books in our database, so its orders skip the write-ahead commit: an
+order and its fill commit together or not at all.
+
 Only this module calls a broker's place_order or cancel_order.
 """
 from __future__ import annotations
@@ -39,7 +42,13 @@ from app.models import BrokerConnection, ComplianceFlag, Order, User
 from app.observability import tag
 from app.risk.engine import RiskEngine
 from app.services import halts
-from app.services.accounts import adapter_for, default_connection, get_connection, note_broker_error
+from app.services.accounts import (
+    adapter_for,
+    default_connection,
+    get_connection,
+    note_broker_error,
+    paper_store_for,
+)
 from app.services.audit import record_event
 from app.services.order_input import ParsedOrder, new_client_order_id, parse_order
 from app.services.order_queries import get_order
@@ -113,6 +122,10 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         db.session.rollback()
         raise conflict
     halts.lift_expired_halt(user, now)
+    if connection.broker == BrokerName.PAPER:
+        # The fill below takes the simulator account's lock anyway; taking it first means the checks and
+        # the fill read the account once, and read what the fill will find.
+        paper_store_for(connection).lock()
     ctx, results = _evaluate(user, connection, adapter, parsed.request, source, now)
     checks = [result.as_dict() for result in results]
     order = Order(

@@ -33,10 +33,14 @@ class SqlPaperStore:
         return transaction_cache(f"paper_venue:{self._connection_id}")
 
     def lock(self) -> None:
-        # Venue changes happen outside the user's order lock (after the write-ahead commit), so the
-        # account row is the venue's own lock: two fills can never both spend the same cash.
-        self._cache().clear()  # read again under the lock whatever an unlocked look saw
+        # The account row is the venue's own lock: the matching of resting orders takes no user's lock,
+        # and two fills must never both spend the same cash.
+        cache = self._cache()
+        if cache.get("locked"):
+            return  # taken earlier in this transaction: everything read since was read under it
+        cache.clear()  # read again under the lock whatever an unlocked look saw
         self._account(for_update=True)
+        cache["locked"] = True
 
     def _holding_rows(self) -> dict[str, PaperHoldingRow]:
         cache = self._cache()
