@@ -175,8 +175,9 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         db.session.commit()
 
     _send(order, connection, adapter, parsed.request, now)
+    message = f"Order {order.status.value}."  # before the commit expires it: a caller may not need it read back
     db.session.commit()
-    return SubmitResult(201, "ACCEPTED", f"Order {order.status.value}.", order=order, checks=checks)
+    return SubmitResult(201, "ACCEPTED", message, order=order, checks=checks)
 
 
 def _prepare(user: User, payload: Any):
