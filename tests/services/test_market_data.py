@@ -1,0 +1,44 @@
+"""Stored quotes are read once per transaction, and never served stale across a write or a new transaction."""
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import update
+
+from app.domain.broker_types import Quote as QuoteValue
+from app.extensions import db
+from app.models import Quote
+from app.services.market_data import freshest_quotes, stored_quotes, upsert_quotes
+from tests.services.pipeline_fixtures import MONDAY_OPEN, quote
+from tests.web.test_query_counts import counted_queries
+
+
+def test_a_transaction_reads_each_symbol_once(app):
+    quote("AAPL")
+    quote("MSFT")
+    with counted_queries() as statements:
+        assert freshest_quotes({"AAPL"})["AAPL"].last == Decimal("100.00")
+        assert set(stored_quotes(["AAPL", "MSFT"])) == {"AAPL", "MSFT"}
+        assert set(freshest_quotes(["MSFT", "AAPL", "NONE"])) == {"AAPL", "MSFT"}
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3  # AAPL; then MSFT alone; then NONE alone, which is remembered as missing
+    with counted_queries() as statements:
+        freshest_quotes(["NONE", "AAPL"])
+    assert statements == []
+
+
+def test_a_quote_written_in_the_transaction_is_read_back(app):
+    quote("AAPL")
+    assert freshest_quotes(["AAPL"])["AAPL"].last == Decimal("100.00")
+    newer = QuoteValue("AAPL", Decimal("109.90"), Decimal("110.10"), Decimal("110.00"), MONDAY_OPEN)
+    upsert_quotes({"AAPL": (newer, "tradier")}, fetched_at=MONDAY_OPEN)
+    assert freshest_quotes(["AAPL"])["AAPL"].last == Decimal("110.00")
+
+
+def test_the_next_transaction_sees_what_others_committed(app):
+    quote("AAPL")
+    assert freshest_quotes(["AAPL"])["AAPL"].last == Decimal("100.00")
+    db.session.commit()
+    with db.engine.begin() as other_process:
+        other_process.execute(update(Quote).where(Quote.symbol == "AAPL").values(
+            last=Decimal("90.00"), as_of=MONDAY_OPEN + timedelta(seconds=1)))
+    assert freshest_quotes(["AAPL"])["AAPL"].last == Decimal("90.00")
