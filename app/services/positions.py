@@ -17,9 +17,15 @@ EIGHT_PLACES = Decimal("0.00000001")
 
 
 def _position_for(order: Order) -> Position:
-    position = db.session.scalar(
-        select(Position).where(Position.connection_id == order.connection_id, Position.symbol == order.symbol)
-    )
+    """The order's position, read without flushing the order's pending changes first (they go in one
+    UPDATE at commit); one opened earlier in this transaction and not yet flushed is found in the session."""
+    key = (order.connection_id, order.symbol)
+    position = next((p for p in db.session.new if isinstance(p, Position) and (p.connection_id, p.symbol) == key), None)
+    if position is None:
+        with db.session.no_autoflush:
+            position = db.session.scalar(
+                select(Position).where(Position.connection_id == order.connection_id, Position.symbol == order.symbol)
+            )
     if position is None:
         position = Position(
             user_id=order.user_id, connection_id=order.connection_id, symbol=order.symbol,
@@ -34,11 +40,14 @@ def apply_fill(order: Order, quantity: Decimal, price: Decimal, filled_at: datet
     """Record one execution of `order` and move its position; False if this fill was applied before."""
     if quantity <= 0:
         return False
-    recorded = db.session.execute(
-        conflict_insert(OrderFill).values(order_id=order.id, fill_key=fill_key, quantity=quantity, price=price,
-                                          commission=commission, filled_at=filled_at)
-        .on_conflict_do_nothing(index_elements=["order_id", "fill_key"])
-    )
+    if order.id is None:
+        db.session.flush()
+    with db.session.no_autoflush:  # the order's row exists; its pending changes can wait for one UPDATE
+        recorded = db.session.execute(
+            conflict_insert(OrderFill).values(order_id=order.id, fill_key=fill_key, quantity=quantity, price=price,
+                                              commission=commission, filled_at=filled_at)
+            .on_conflict_do_nothing(index_elements=["order_id", "fill_key"])
+        )
     if recorded.rowcount == 0:
         log.info("fill %s of order %s was already applied", fill_key, order.id)
         return False

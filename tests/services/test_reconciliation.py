@@ -201,6 +201,20 @@ def test_reconcile_matches_the_venue_for_paper_orders(user):
     assert resting.status == OrderStatus.FILLED and resting.avg_fill_price == Decimal("94.8")
 
 
+def test_two_fills_in_a_new_symbol_settled_together_open_one_position(user):
+    for quantity, limit in (("10", "95"), ("5", "94.90")):
+        result = order_pipeline.submit_order(user, {**BUY, "quantity": quantity, "type": "limit", "limit_price": limit},
+                                             source=OrderSource.API, now=MONDAY_OPEN)
+        assert result.accepted and result.order.status == OrderStatus.SUBMITTED
+    quote(bid="94.50", ask="94.80", last="94.60", at=LATER)
+    adapter_for(paper_connection(user)).match_resting_orders()
+    db.session.commit()
+    reconcile(now=LATER)  # both fills in one transaction: the second finds the position the first opened
+    positions = db.session.scalars(sa.select(Position)).all()
+    assert [(p.symbol, p.quantity, p.avg_price) for p in positions] == [("AAPL", Decimal("15"), Decimal("94.8"))]
+    assert count(OrderFill) == 2
+
+
 def test_positions_are_synced_from_every_active_connection(app, rsps):
     user, connection = live_trader()  # no orders at all
     rsps.get(f"{ALPACA_LIVE}/v2/orders", json=[])
