@@ -20,7 +20,10 @@ def freshest_quotes(symbols: list[str] | set[str]) -> dict[str, QuoteRow]:
     wanted = [symbol for symbol in symbols if symbol not in known]
     if wanted:
         known.update(dict.fromkeys(wanted))
-        for row in db.session.scalars(select(QuoteRow).where(QuoteRow.symbol.in_(wanted)).order_by(QuoteRow.as_of)):
+        # populate_existing: a row this session loaded before may have been rewritten since (by an upsert, or
+        # by another process before this transaction began); the copy in the session must not win.
+        query = select(QuoteRow).where(QuoteRow.symbol.in_(wanted)).order_by(QuoteRow.as_of)
+        for row in db.session.scalars(query.execution_options(populate_existing=True)):
             known[row.symbol] = row
     return {symbol: known[symbol] for symbol in symbols if known[symbol] is not None}
 

@@ -127,6 +127,18 @@ def test_a_missing_quote_is_fetched_from_the_broker(live, rsps):
     assert result.accepted and result.order.reference_price == Decimal("100.2")
 
 
+def test_a_stale_quote_is_fetched_again_and_the_order_valued_at_the_new_price(live, rsps):
+    user, connection = live
+    db.session.execute(sa.text("DELETE FROM quotes"))
+    quote(source="alpaca", age_seconds=301)  # the broker's own row, rewritten by the fetch
+    mock_alpaca_account(rsps)
+    rsps.get("https://data.alpaca.markets/v2/stocks/quotes/latest",
+             json={"quotes": {"AAPL": {"t": "2026-03-02T14:59:58Z", "ap": 104.2, "bp": 104.0}}})
+    rsps.post(f"{ALPACA_LIVE}/v2/orders", json=alpaca_order_json())
+    result = submit(user, connection)
+    assert result.accepted and result.order.reference_price == Decimal("104.2")
+
+
 def test_a_broker_rejection_is_rejected_not_denied(live, rsps):
     user, connection = live
     mock_alpaca_account(rsps)
