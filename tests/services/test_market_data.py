@@ -26,12 +26,29 @@ def test_a_transaction_reads_each_symbol_once(app):
     assert statements == []
 
 
-def test_a_quote_written_in_the_transaction_is_read_back(app):
-    quote("AAPL")
+def _price(last: str) -> QuoteValue:
+    last = Decimal(last)
+    return QuoteValue("AAPL", last - Decimal("0.10"), last + Decimal("0.10"), last, MONDAY_OPEN)
+
+
+def test_a_quote_rewritten_in_the_transaction_is_read_back(app):
+    quote("AAPL", source="tradier", at=MONDAY_OPEN - timedelta(minutes=10))
+    before = freshest_quotes(["AAPL"])  # held, as the order checks hold what they read while refreshing it
+    assert before["AAPL"].last == Decimal("100.00")
+    # The same (symbol, source) row, as when a stale quote is fetched again before an order is checked.
+    upsert_quotes({"AAPL": (_price("110.00"), "tradier")}, fetched_at=MONDAY_OPEN)
+    row = freshest_quotes(["AAPL"])["AAPL"]
+    assert (row.last, row.as_of) == (Decimal("110.00"), MONDAY_OPEN)
+
+
+def test_a_savepoint_rolled_back_leaves_no_price_behind(app):
+    quote("AAPL", source="tradier")
     assert freshest_quotes(["AAPL"])["AAPL"].last == Decimal("100.00")
-    newer = QuoteValue("AAPL", Decimal("109.90"), Decimal("110.10"), Decimal("110.00"), MONDAY_OPEN)
-    upsert_quotes({"AAPL": (newer, "tradier")}, fetched_at=MONDAY_OPEN)
+    savepoint = db.session.begin_nested()
+    upsert_quotes({"AAPL": (_price("110.00"), "tradier")}, fetched_at=MONDAY_OPEN)
     assert freshest_quotes(["AAPL"])["AAPL"].last == Decimal("110.00")
+    savepoint.rollback()
+    assert freshest_quotes(["AAPL"])["AAPL"].last == Decimal("100.00")
 
 
 def test_the_next_transaction_sees_what_others_committed(app):
