@@ -1,7 +1,7 @@
 """The one door for orders: every order is validated, locked, checked, written ahead, then sent.
 
-The paper simulator keeps its books in our database, so its orders skip the write-ahead commit: an
-order and its fill commit together or not at all.
+The paper simulator keeps its books in our database, so its orders are neither written ahead nor sent
+outside the lock: an order and its fill commit together, in one transaction, or not at all.
 
 Only this module calls a broker's place_order or cancel_order.
 """
@@ -246,7 +246,8 @@ def _deny(user: User, connection: BrokerConnection, order: Order, denials: list[
 
 
 def _send(order: Order, connection: BrokerConnection, adapter: Broker, request: OrderRequest, now: datetime) -> None:
-    """Send outside the lock and record what happened; an order that may have arrived is never re-sent."""
+    """Send (outside the lock, to a real broker) and record what happened; an order that may have arrived is
+    never re-sent."""
     # The switch may have been engaged after this order passed its checks; only its own exits may still go.
     if (connection.environment in LIVE_ENVIRONMENTS and order.source != OrderSource.KILL_SWITCH
             and platform_settings().kill_switch_engaged):

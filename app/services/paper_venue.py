@@ -47,6 +47,7 @@ class SqlPaperStore:
         if "holdings" not in cache:
             rows = db.session.scalars(
                 select(PaperHoldingRow).where(PaperHoldingRow.connection_id == self._connection_id)
+                .execution_options(populate_existing=True)  # what the database holds now, not an earlier copy
             )
             cache["holdings"] = {row.symbol: row for row in rows}
         return cache["holdings"]
@@ -116,6 +117,7 @@ class SqlPaperStore:
             rows = db.session.scalars(
                 select(PaperOrderRow).where(PaperOrderRow.connection_id == self._connection_id,
                                             PaperOrderRow.status.in_(list(OPEN_STATUSES)))
+                .execution_options(populate_existing=True)
             )
             cache["open"] = {row.id: row for row in rows}
             self._rows_read().update(cache["open"])
