@@ -14,13 +14,20 @@ depends_on = None
 
 
 def upgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        # Built concurrently, so a release does not hold up order placement while it reads the table.
+        with op.get_context().autocommit_block():
+            op.create_index('ix_orders_user_id_created_at', 'orders', ['user_id', 'created_at'], unique=False,
+                            postgresql_concurrently=True)
+            # The new index leads with user_id, so it serves every lookup the old one did.
+            op.drop_index('ix_orders_user_id', table_name='orders', postgresql_concurrently=True)
+        return
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_user_id_created_at', ['user_id', 'created_at'], unique=False)
-        # The new index leads with user_id, so it serves every lookup the old one did.
-        batch_op.drop_index(batch_op.f('ix_orders_user_id'))
+        batch_op.drop_index('ix_orders_user_id')
 
 
 def downgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_orders_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_orders_user_id', ['user_id'], unique=False)
         batch_op.drop_index('ix_orders_user_id_created_at')
