@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app.domain.broker_types import Greeks, Quote
 from app.extensions import db
@@ -12,7 +12,7 @@ from app.services.conflict_insert import conflict_insert
 from app.services.transaction_cache import transaction_cache
 
 
-def freshest_quotes(symbols: list[str] | set[str]) -> dict[str, QuoteRow]:
+def freshest_quotes(symbols: list[str] | set[str]) -> dict[str, Row]:
     """The most recent stored quote row of each symbol, whichever source wrote it; once per transaction."""
     if not symbols:
         return {}
@@ -20,15 +20,15 @@ def freshest_quotes(symbols: list[str] | set[str]) -> dict[str, QuoteRow]:
     wanted = [symbol for symbol in symbols if symbol not in known]
     if wanted:
         known.update(dict.fromkeys(wanted))
-        # populate_existing: a row this session loaded before may have been rewritten since (by an upsert, or
-        # by another process before this transaction began); the copy in the session must not win.
-        query = select(QuoteRow).where(QuoteRow.symbol.in_(wanted)).order_by(QuoteRow.as_of)
-        for row in db.session.scalars(query.execution_options(populate_existing=True)):
+        # Plain rows, not ORM objects: a quote is a value read as it stands, never a copy in the session that
+        # an upsert or another process has since rewritten.
+        query = select(*QuoteRow.__table__.columns).where(QuoteRow.symbol.in_(wanted)).order_by(QuoteRow.as_of)
+        for row in db.session.execute(query):
             known[row.symbol] = row
     return {symbol: known[symbol] for symbol in symbols if known[symbol] is not None}
 
 
-def as_quote(row: QuoteRow) -> Quote:
+def as_quote(row: Row) -> Quote:
     greeks = None
     if any(v is not None for v in (row.delta, row.gamma, row.theta, row.vega)):
         greeks = Greeks(row.delta, row.gamma, row.theta, row.vega, row.implied_volatility)
@@ -40,7 +40,7 @@ def stored_quotes(symbols: list[str]) -> dict[str, Quote]:
     return {symbol: as_quote(row) for symbol, row in freshest_quotes(symbols).items()}
 
 
-def age_seconds(row: QuoteRow | None, now: datetime) -> float | None:
+def age_seconds(row: Row | None, now: datetime) -> float | None:
     return None if row is None else max(0.0, (now - row.as_of).total_seconds())
 
 
@@ -66,7 +66,7 @@ def upsert_quotes(priced: dict[str, tuple[Quote, str]], *, fetched_at: datetime)
     return len(rows)
 
 
-def is_stale(row: QuoteRow | None, now: datetime, stale_after_seconds: int) -> bool:
+def is_stale(row: Row | None, now: datetime, stale_after_seconds: int) -> bool:
     """A missing quote, or one older than STALE_QUOTE_SECONDS, is stale."""
     age = age_seconds(row, now)
     return age is None or age > stale_after_seconds
