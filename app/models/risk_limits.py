@@ -64,10 +64,6 @@ class RiskLimits(db.Model):
         "max_portfolio_vega",
     )
 
-    def effective(self, defaults: dict) -> dict:
-        """The limits in force: this user's value where set, else the platform default."""
-        return limits_in_force(self, defaults)
-
 
 def limits_in_force(values, defaults: dict) -> dict:
     """`values` (a RiskLimits, or a row of its columns) where set, else the platform default."""

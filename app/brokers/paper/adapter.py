@@ -11,7 +11,7 @@ from app.brokers.paper.pricing import PaperSettings
 from app.brokers.paper.store import PaperHolding, PaperOrder, PaperStore
 from app.domain.broker_types import AccountSnapshot, BrokerPosition, Capabilities, OrderAck, OrderReport, Quote
 from app.domain.enums import AssetClass, OrderSide, OrderStatus, OrderType, TimeInForce
-from app.domain.options import InvalidOptionSymbol, OptionSymbol
+from app.domain.options import InvalidOptionSymbol, OptionSymbol, contract_multiplier
 from app.domain.orders import OPEN_STATUSES, OrderRequest
 
 QuoteSource = Callable[[list[str]], dict[str, Quote]]
@@ -175,7 +175,7 @@ class PaperAdapter(Broker):
                 raise InvalidRequest("option orders are for whole contracts")
 
     def _cost(self, order: PaperOrder, price: Decimal) -> Decimal:
-        notional = order.quantity * price * pricing.multiplier(order.asset_class)
+        notional = order.quantity * price * contract_multiplier(order.asset_class)
         return notional + pricing.commission(order, order.quantity, self._settings)
 
     def _reserved_for(self, order: PaperOrder, quote: Quote | None) -> Decimal:
@@ -183,7 +183,7 @@ class PaperAdapter(Broker):
         if price is None:
             return Decimal("0")
         remaining = order.quantity - order.filled_quantity
-        return remaining * price * pricing.multiplier(order.asset_class) + pricing.commission(
+        return remaining * price * contract_multiplier(order.asset_class) + pricing.commission(
             order, remaining, self._settings
         )
 
@@ -220,7 +220,7 @@ class PaperAdapter(Broker):
         """Move cash and the holding for what remains of `order` at `price`; the caller stores the order."""
         quantity = order.quantity - order.filled_quantity
         fee = pricing.commission(order, quantity, self._settings)
-        notional = quantity * price * pricing.multiplier(order.asset_class)
+        notional = quantity * price * contract_multiplier(order.asset_class)
         holding = self._store.holding(order.symbol) or PaperHolding(
             order.symbol, Decimal("0"), Decimal("0"), order.asset_class
         )

@@ -22,10 +22,6 @@ class PaperSettings:
     slippage_bps: Decimal = Decimal("0")
 
 
-def multiplier(asset_class: AssetClass) -> Decimal:
-    return contract_multiplier(asset_class)
-
-
 def commission(order: PaperOrder, quantity: Decimal, settings: PaperSettings) -> Decimal:
     per_contract = settings.commission_per_contract * quantity if order.asset_class == AssetClass.OPTION else 0
     return settings.commission_per_order + per_contract
@@ -98,6 +94,7 @@ def mark_price(quote: Quote | None) -> Decimal | None:
 def equity(cash: Decimal, holdings, quotes: dict[str, Quote]) -> Decimal:
     """Cash plus every holding at its mark, else at what it cost."""
     return cash + sum(
-        (h.quantity * (mark_price(quotes.get(h.symbol)) or h.avg_price) * multiplier(h.asset_class) for h in holdings),
+        (h.quantity * (mark_price(quotes.get(h.symbol)) or h.avg_price) * contract_multiplier(h.asset_class)
+         for h in holdings),
         Decimal("0"),
     )
