@@ -122,7 +122,9 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         db.session.rollback()
         raise conflict
     halts.lift_expired_halt(user, now)
-    if connection.broker == BrokerName.PAPER:
+    # The simulator keeps its books in this database, so its fill can share the order's transaction.
+    books_here = connection.broker == BrokerName.PAPER
+    if books_here:
         # The fill below takes the simulator account's lock anyway; taking it first means the checks and
         # the fill read the account once, and read what the fill will find.
         paper_store_for(connection).lock()
@@ -168,10 +170,10 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         record_event("live_order_accepted", actor_id=user.id, subject_user_id=user.id, object_type="order",
                      object_id=order.id, after={"symbol": order.symbol, "side": order.side.value,
                                                 "quantity": str(order.quantity), "type": order.order_type.value})
-    if connection.broker != BrokerName.PAPER:
+    if not books_here:
         # Write-ahead: the order is durable before any broker sees it, so a crash can only leave it for
-        # reconciliation. The simulator keeps its books in this database instead: its fill commits with
-        # the order or not at all, so there is nothing for a first commit to protect.
+        # reconciliation. A simulator fill commits with the order or not at all, so there is nothing for
+        # a first commit to protect.
         db.session.commit()
 
     _send(order, connection, adapter, parsed.request, now)
