@@ -79,8 +79,30 @@ class PeakMemory:
         return max(self.peaks.values(), default=0)
 
 
-class WebServer:
-    """gunicorn from the Procfile's web line (its config file, WEB_CONCURRENCY default) on a free local port."""
+class _ProcfileProcess:
+    """One Procfile process started for real, its output logged and its members' peak memory sampled."""
+
+    stop_timeout = 40
+
+    def _start(self, command: list[str], log_name: str, environment: dict[str, str], include_root: bool) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self._log = open(LOG_DIR / log_name, "ab")
+        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **production_environment(**environment)},
+                                        stdout=self._log, stderr=subprocess.STDOUT)
+        self.memory = PeakMemory(self.process.pid, include_root=include_root)
+
+    def stop(self) -> int:
+        """Stop the process; returns the peak RSS of any member sampled while it ran."""
+        peak = self.memory.stop()
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=self.stop_timeout)
+        self._log.close()
+        return peak
+
+
+class WebServer(_ProcfileProcess):
+    """gunicorn from the Procfile's web line (its config file, WEB_CONCURRENCY default) on a free local port.
+    Only the workers' memory counts: the arbiter serves no requests."""
 
     def __init__(self, app_module: str = "wsgi:app", **environment: str):
         self.port = free_port()
@@ -90,12 +112,8 @@ class WebServer:
                                                                 os.environ.get("WEB_CONCURRENCY", "2"))
                    for word in command]
         command[command.index("wsgi:app")] = app_module
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        self._log = open(LOG_DIR / "gunicorn.log", "ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **production_environment(**environment)},
-                                        stdout=self._log, stderr=subprocess.STDOUT)
+        self._start(command, "gunicorn.log", environment, include_root=False)
         self._wait_ready()
-        self.memory = PeakMemory(self.process.pid, include_root=False)
 
     def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -109,29 +127,12 @@ class WebServer:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not answer /healthz in time")
 
-    def stop(self) -> int:
-        """Stop the server; returns the peak RSS of any of its workers."""
-        peak = self.memory.stop()
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=40)
-        self._log.close()
-        return peak
 
-
-class Scheduler:
+class Scheduler(_ProcfileProcess):
     """The Procfile's worker line: `flask scheduler`, the process that runs every job."""
+
+    stop_timeout = 60
 
     def __init__(self, **environment: str):
         command = [str(VENV_BIN / "flask") if word == "flask" else word for word in procfile_command("worker")]
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        self._log = open(LOG_DIR / "scheduler.log", "ab")
-        env = {**os.environ, **production_environment(LEADER_POLL_SECONDS="0.5", **environment)}
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        self.memory = PeakMemory(self.process.pid, include_root=True)
-
-    def stop(self) -> int:
-        peak = self.memory.stop()
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
-        self._log.close()
-        return peak
+        self._start(command, "scheduler.log", {"LEADER_POLL_SECONDS": "0.5", **environment}, include_root=True)
