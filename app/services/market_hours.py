@@ -1,8 +1,8 @@
 """Which exchange an instrument trades on, whether it is open, and its trading day and week."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from functools import cache, wraps
+from datetime import date, datetime, timedelta, timezone
+from functools import cache, lru_cache, wraps
 
 import exchange_calendars
 import pandas as pd
@@ -64,19 +64,35 @@ def _minute(now: datetime) -> pd.Timestamp:
     return pd.Timestamp(now).tz_convert("UTC").floor("min")
 
 
+def _utc_minute(now: datetime) -> datetime:
+    # The calendar answers by the minute: every order in the same minute asks the same question.
+    return now.astimezone(timezone.utc).replace(second=0, microsecond=0)
+
+
 @_within_calendar
 def is_open(name: str, now: datetime) -> bool:
     """True during a regular session (holidays and weekends are closed)."""
-    return bool(_calendar(name).is_open_on_minute(_minute(now)))
+    return _is_open_on_minute(name, _utc_minute(now))
+
+
+@lru_cache(maxsize=1024)
+def _is_open_on_minute(name: str, minute: datetime) -> bool:
+    return bool(_calendar(name).is_open_on_minute(pd.Timestamp(minute)))
 
 
 @_within_calendar
 def trading_day(name: str, now: datetime) -> date:
     """The session `now` belongs to: the one in progress, else the last one to have opened (before the open, yesterday's)."""
-    return _calendar(name).minute_to_session(_minute(now), direction="previous").date()
+    return _session_of_minute(name, _utc_minute(now))
+
+
+@lru_cache(maxsize=1024)
+def _session_of_minute(name: str, minute: datetime) -> date:
+    return _calendar(name).minute_to_session(pd.Timestamp(minute), direction="previous").date()
 
 
 @_within_calendar
+@lru_cache(maxsize=256)
 def week_start(name: str, day: date) -> date:
     """The first trading day of the week `day` falls in."""
     calendar = _calendar(name)
