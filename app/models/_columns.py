@@ -1,9 +1,10 @@
 """Shared column helpers so every model spells enums and timestamps the same way."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
-from sqlalchemy import Enum
+from sqlalchemy import Enum, TextClause, text
 from sqlalchemy.orm import mapped_column
 
 from app.models.types import UTCDateTime, utcnow
@@ -31,3 +32,8 @@ def created_at_column():
 
 def updated_at_column():
     return mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+def status_in(statuses: Iterable[StrEnum]) -> TextClause:
+    """`status IN (...)` as SQL text, for a partial index over the rows in those statuses."""
+    return text("status IN (" + ", ".join(f"'{status.value}'" for status in sorted(statuses)) + ")")

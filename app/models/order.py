@@ -17,8 +17,9 @@ from app.domain.enums import (
     TradingMode,
 )
 from app.domain.options import contract_multiplier
+from app.domain.orders import UNSETTLED_STATUSES
 from app.extensions import db
-from app.models._columns import created_at_column, enum_column_type, updated_at_column
+from app.models._columns import created_at_column, enum_column_type, status_in, updated_at_column
 from app.models.types import Amount, UTCDateTime
 
 
@@ -32,6 +33,9 @@ class Order(db.Model):
         # Every order's checks count the user's orders since the day began (and in the last minute), so an
         # active trader's history must not be scanned to find today.
         Index("ix_orders_user_id_created_at", "user_id", "created_at"),
+        # Every order's checks read the connection's unsettled orders: a few rows among its whole history.
+        Index("ix_orders_unsettled_connection_id", "connection_id",
+              postgresql_where=status_in(UNSETTLED_STATUSES), sqlite_where=status_in(UNSETTLED_STATUSES)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.domain.enums import AssetClass, OrderSide, OrderStatus, OrderType, TimeInForce
+from app.domain.orders import OPEN_STATUSES
 from app.extensions import db
-from app.models._columns import created_at_column, enum_column_type, updated_at_column
+from app.models._columns import created_at_column, enum_column_type, status_in, updated_at_column
 from app.models.types import Amount, UTCDateTime
 
 
@@ -47,6 +48,9 @@ class PaperOrderRow(db.Model):
     __tablename__ = "paper_orders"
     __table_args__ = (
         UniqueConstraint("connection_id", "client_order_id", name="uq_paper_orders_connection_client_order_id"),
+        # Valuing the account and every fill read the resting orders: a few rows among its whole history.
+        Index("ix_paper_orders_open_connection_id", "connection_id",
+              postgresql_where=status_in(OPEN_STATUSES), sqlite_where=status_in(OPEN_STATUSES)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
