@@ -17,8 +17,11 @@ def freshest_quotes(symbols: list[str] | set[str]) -> dict[str, Row]:
     if not symbols:
         return {}
     known = transaction_cache("freshest_quotes")
-    wanted = [symbol for symbol in symbols if symbol not in known]
+    wanted = {symbol for symbol in symbols if symbol not in known}
     if wanted:
+        expected = transaction_cache("expected_quotes")
+        wanted |= {symbol for symbol in expected if symbol not in known}
+        expected.clear()
         known.update(dict.fromkeys(wanted))
         # Plain rows, not ORM objects: a quote is a value read as it stands, never a copy in the session that
         # an upsert or another process has since rewritten.
@@ -26,6 +29,11 @@ def freshest_quotes(symbols: list[str] | set[str]) -> dict[str, Row]:
         for row in db.session.execute(query):
             known[row.symbol] = row
     return {symbol: known[symbol] for symbol in symbols if known[symbol] is not None}
+
+
+def expect_quotes(symbols: set[str]) -> None:
+    """Symbols this transaction will ask for later: read with the first that must go to the database."""
+    transaction_cache("expected_quotes").update(dict.fromkeys(symbols))
 
 
 def as_quote(row: Row) -> Quote:

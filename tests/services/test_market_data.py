@@ -7,7 +7,7 @@ from sqlalchemy import update
 from app.domain.broker_types import Quote as QuoteValue
 from app.extensions import db
 from app.models import Quote
-from app.services.market_data import freshest_quotes, stored_quotes, upsert_quotes
+from app.services.market_data import expect_quotes, freshest_quotes, stored_quotes, upsert_quotes
 from tests.services.pipeline_fixtures import MONDAY_OPEN, quote
 from tests.web.test_query_counts import counted_queries
 
@@ -24,6 +24,20 @@ def test_a_transaction_reads_each_symbol_once(app):
     with counted_queries() as statements:
         freshest_quotes(["NONE", "AAPL"])
     assert statements == []
+
+
+def test_symbols_expected_later_come_with_the_first_read(app):
+    quote("AAPL")
+    quote("MSFT")
+    expect_quotes({"MSFT", "NONE"})
+    with counted_queries() as statements:
+        assert set(freshest_quotes(["AAPL"])) == {"AAPL"}
+        assert set(freshest_quotes(["MSFT", "NONE", "AAPL"])) == {"AAPL", "MSFT"}
+    assert len(statements) == 1
+    db.session.rollback()
+    with counted_queries() as statements:  # a new transaction expects nothing and reads again
+        assert set(freshest_quotes(["MSFT"])) == {"MSFT"}
+    assert len(statements) == 1
 
 
 def _price(last: str) -> QuoteValue:
