@@ -1,24 +1,26 @@
 """Taking the user's lock and gathering everything the checks may look at."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.brokers.base import Broker, BrokerError
 from app.domain.enums import LIVE_ENVIRONMENTS, AssetClass, KycStatus, OrderSide, OrderSource, OrderStatus, OrderType
 from app.domain.options import InvalidOptionSymbol, OptionSymbol, contract_multiplier
-from app.domain.orders import OPEN_STATUSES, OrderRequest
+from app.domain.orders import UNSETTLED_STATUSES, OrderRequest
 from app.domain.pretrade import ComplianceSettings, Holding, PreTradeContext, RecentOrder
 from app.extensions import db
-from app.models import BrokerConnection, EquitySnapshot, Order, RiskLimits, SnapshotKind, User
+from app.models import BrokerConnection, EquitySnapshot, Order, PlatformSettings, RiskLimits, SnapshotKind, User
+from app.models.platform import SETTINGS_ROW_ID
 from app.models.risk_limits import limits_in_force
 from app.services import market_hours
-from app.services.market_data import age_seconds, freshest_quotes, is_stale, upsert_quotes
-from app.services.platform import platform_settings
+from app.services.market_data import age_seconds, expect_quotes, freshest_quotes, is_stale, upsert_quotes
 from app.services.two_factor import disclosure_is_current
 
 UNREFLECTED = (OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN)
@@ -118,6 +120,13 @@ def baseline_equities(periods: dict[SnapshotKind, date], current: dict[int, tupl
         )
     ):
         found[row.kind][row.connection_id] = row.equity
+    _set_missing_baselines(periods, current, found)
+    return found
+
+
+def _set_missing_baselines(periods: dict[SnapshotKind, date], current: dict[int, tuple[int, Decimal]],
+                           found: dict[SnapshotKind, dict[int, Decimal]]) -> None:
+    """A period's first look sets its baseline to the equity now, in one INSERT for every connection."""
     missing = [{"user_id": user_id, "connection_id": connection_id, "kind": kind, "trading_day": day, "equity": equity}
                for kind, day in periods.items()
                for connection_id, (user_id, equity) in current.items() if connection_id not in found[kind]]
@@ -125,7 +134,68 @@ def baseline_equities(periods: dict[SnapshotKind, date], current: dict[int, tupl
         db.session.execute(insert(EquitySnapshot), missing)
         for row in missing:
             found[row["kind"]][row["connection_id"]] = row["equity"]
-    return found
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What our own tables say about the user now: limits, the kill switch, the day's counts and the baselines.
+
+    A baseline not yet set for its period is None (see baseline_equities).
+    """
+
+    limits: dict
+    kill_switch_engaged: bool
+    orders_today: int
+    orders_last_minute: int
+    day_start_equity: Decimal | None
+    week_start_equity: Decimal | None
+
+
+@cache
+def _ledger_query():
+    """Built once: every order runs it, and a statement built anew costs SQLAlchemy a walk of the whole tree."""
+    user_id, connection_id = bindparam("user_id"), bindparam("connection_id")
+    counted = (Order.user_id == user_id, Order.created_at >= bindparam("day_start"), Order.status.in_(COUNTED))
+
+    def baseline(kind: SnapshotKind, day: str):
+        return select(EquitySnapshot.equity).where(
+            EquitySnapshot.connection_id == connection_id, EquitySnapshot.kind == kind,
+            EquitySnapshot.trading_day == bindparam(day),
+        ).scalar_subquery()
+
+    return select(
+        *(getattr(RiskLimits, name) for name in RiskLimits.LIMIT_FIELDS),
+        RiskLimits.id.label("has_limits"),
+        # No settings row yet means nobody has ever engaged the switch.
+        select(PlatformSettings.kill_switch_engaged).where(PlatformSettings.id == SETTINGS_ROW_ID)
+        .scalar_subquery().label("kill_switch_engaged"),
+        select(func.count()).where(*counted).scalar_subquery().label("orders_today"),
+        select(func.count()).where(*counted, Order.created_at >= bindparam("minute_ago"))
+        .scalar_subquery().label("orders_last_minute"),
+        baseline(SnapshotKind.DAY_OPEN, "day").label("day_start_equity"),
+        baseline(SnapshotKind.WEEK_OPEN, "week_start").label("week_start_equity"),
+    ).select_from(User).outerjoin(RiskLimits, RiskLimits.user_id == User.id).where(User.id == user_id)
+
+
+def read_ledger(user: User, connection: BrokerConnection, day: date, week_start: date, day_start: datetime,
+                now: datetime) -> Ledger:
+    """Everything the checks take from our own tables, in one statement run after the user's lock is held.
+
+    Scalar subqueries keep it one round trip on every backend; each reads what a query of its own would.
+    """
+    row = db.session.execute(_ledger_query(), {
+        "user_id": user.id, "connection_id": connection.id, "day_start": day_start,
+        "minute_ago": now - timedelta(seconds=60), "day": day, "week_start": week_start,
+    }).one()
+    defaults = current_app.config["DEFAULT_RISK_LIMITS"]
+    return Ledger(
+        limits=limits_in_force(row, defaults) if row.has_limits is not None else dict(defaults),
+        kill_switch_engaged=bool(row.kill_switch_engaged),
+        orders_today=row.orders_today,
+        orders_last_minute=row.orders_last_minute,
+        day_start_equity=row.day_start_equity,
+        week_start_equity=row.week_start_equity,
+    )
 
 
 def _holding(position, quote_row) -> Holding:
@@ -139,12 +209,13 @@ def _holding(position, quote_row) -> Holding:
     )
 
 
-def _order_value(order: Order, quote_rows: dict) -> Decimal:
+def _order_value(order, quote_rows: dict) -> Decimal:
     price = order.limit_price or order.stop_price or order.reference_price
     if price is None and order.symbol in quote_rows:
         row = quote_rows[order.symbol]
         price = row.ask or row.last
-    return order.remaining_quantity * (price or Decimal("0")) * order.multiplier
+    remaining = order.quantity - order.filled_quantity
+    return remaining * (price or Decimal("0")) * contract_multiplier(order.asset_class)
 
 
 def _recent_order(row) -> RecentOrder:
@@ -153,32 +224,22 @@ def _recent_order(row) -> RecentOrder:
                        row.created_at, row.filled_quantity > 0)
 
 
-def _orders_today(user: User, request: OrderRequest, day_start: datetime, now: datetime,
-                  settings: ComplianceSettings, *, whole_day: bool) -> tuple[tuple[RecentOrder, ...], int | None,
-                                                                             int | None]:
-    """The day's counted orders as the checks read them: (rows newest first, count today, count last minute).
+def _recent_orders(user: User, request: OrderRequest, day_start: datetime, now: datetime,
+                   settings: ComplianceSettings, *, whole_day: bool) -> tuple[RecentOrder, ...]:
+    """The day's counted orders the checks read as rows, newest first.
 
-    Compliance reads every row of the day (its volume, its typical order) and runs on live orders only. On
-    paper the database counts the day and the minute, and the only rows read are this symbol's within the
-    duplicate window, so an active trader's thousandth order of the day costs what the first did. A count
-    of None means the rows hold the whole day and the checks count them.
+    Compliance reads every row of the day (its volume, its typical order) and runs on live orders only. A
+    paper order reads only its own symbol's within the duplicate window, and the ledger's counts, so an
+    active trader's thousandth order of the day costs what the first did.
     """
     columns = (Order.symbol, Order.side, Order.quantity, Order.avg_fill_price, Order.reference_price,
                Order.asset_class, Order.created_at, Order.filled_quantity)
     counted = (Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
-    if whole_day:
-        rows = db.session.execute(select(*columns).where(*counted).order_by(Order.created_at.desc()))
-        return tuple(_recent_order(row) for row in rows), None, None
-    minute_ago = now - timedelta(seconds=60)
-    today, last_minute = db.session.execute(
-        select(func.count(), func.count().filter(Order.created_at >= minute_ago)).where(*counted)
-    ).one()
-    since = max(day_start, now - timedelta(seconds=settings.duplicate_window_seconds))
-    rows = db.session.execute(
-        select(*columns).where(*counted, Order.symbol == request.symbol, Order.created_at >= since)
-        .order_by(Order.created_at.desc())
-    )
-    return tuple(_recent_order(row) for row in rows), today, last_minute
+    if not whole_day:
+        since = max(day_start, now - timedelta(seconds=settings.duplicate_window_seconds))
+        counted = (*counted, Order.symbol == request.symbol, Order.created_at >= since)
+    rows = db.session.execute(select(*columns).where(*counted).order_by(Order.created_at.desc()))
+    return tuple(_recent_order(row) for row in rows)
 
 
 def build_context(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
@@ -186,13 +247,17 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
     """Everything the checks read, taken now, under the user's lock. Raises BrokerError if the account cannot be read."""
     calendar = market_hours.calendar_name(connection.broker, request.symbol)
     day = market_hours.trading_day(calendar, now)
+    open_orders = db.session.execute(
+        select(Order.symbol, Order.side, Order.status, Order.asset_class, Order.quantity, Order.filled_quantity,
+               Order.limit_price, Order.stop_price, Order.reference_price)
+        .where(Order.user_id == user.id, Order.connection_id == connection.id,
+               Order.status.in_(list(UNSETTLED_STATUSES)))
+    ).all()
+    # The simulator values its holdings from stored quotes: these come in the same read.
+    expect_quotes({request.symbol} | {o.symbol for o in open_orders})
     account = adapter.get_account()
     positions = adapter.get_positions()
 
-    open_orders = list(db.session.scalars(
-        select(Order).where(Order.user_id == user.id, Order.connection_id == connection.id,
-                            Order.status.in_([*OPEN_STATUSES, *UNREFLECTED]))
-    ))
     symbols = {request.symbol} | {p.symbol for p in positions} | {o.symbol for o in open_orders}
     quote_rows = _quote_rows(adapter, connection, symbols, now)
     quote = quote_rows.get(request.symbol)
@@ -204,8 +269,7 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
     day_start = datetime.combine(day, time.min, ZoneInfo(str(market_hours.calendar_tz(calendar)))).astimezone(timezone.utc)
     is_live = connection.environment in LIVE_ENVIRONMENTS
     compliance = compliance_settings()
-    recent_orders, orders_today, orders_last_minute = _orders_today(user, request, day_start, now, compliance,
-                                                                    whole_day=is_live)
+    recent_orders = _recent_orders(user, request, day_start, now, compliance, whole_day=is_live)
 
     option_dte, option_greeks = None, None
     if request.asset_class == AssetClass.OPTION:
@@ -216,19 +280,20 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         if quote is not None:
             option_greeks = (quote.delta, quote.theta, quote.vega)
 
-    baselines = baseline_equities(
-        {SnapshotKind.DAY_OPEN: day, SnapshotKind.WEEK_OPEN: market_hours.week_start(calendar, day)},
-        {connection.id: (user.id, account.equity)},
-    )
-    settings = platform_settings()
+    week_start = market_hours.week_start(calendar, day)
+    ledger = read_ledger(user, connection, day, week_start, day_start, now)
+    found = {SnapshotKind.DAY_OPEN: ledger.day_start_equity, SnapshotKind.WEEK_OPEN: ledger.week_start_equity}
+    baselines = {kind: {connection.id: equity} if equity is not None else {} for kind, equity in found.items()}
+    _set_missing_baselines({SnapshotKind.DAY_OPEN: day, SnapshotKind.WEEK_OPEN: week_start},
+                           {connection.id: (user.id, account.equity)}, baselines)
     return PreTradeContext(
         now=now,
         trading_day=day,
         source=source,
         trading_mode=user.trading_mode,
         is_live=is_live,
-        kill_switch_engaged=settings.kill_switch_engaged,
-        limits=effective_limits(user),
+        kill_switch_engaged=ledger.kill_switch_engaged,
+        limits=ledger.limits,
         capabilities=adapter.capabilities,
         account=account,
         holdings=holdings,
@@ -241,8 +306,8 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
         market_open=market_hours.is_open(calendar, now),
         market_calendar=calendar,
         recent_orders=recent_orders,
-        orders_today=orders_today,
-        orders_last_minute=orders_last_minute,
+        orders_today=ledger.orders_today,
+        orders_last_minute=ledger.orders_last_minute,
         day_start_equity=baselines[SnapshotKind.DAY_OPEN][connection.id],
         week_start_equity=baselines[SnapshotKind.WEEK_OPEN][connection.id],
         kyc_verified=user.kyc_status == KycStatus.VERIFIED,
