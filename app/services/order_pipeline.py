@@ -137,6 +137,8 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         limit_price=parsed.request.limit_price, stop_price=parsed.request.stop_price,
         time_in_force=parsed.request.time_in_force, trading_mode=user.trading_mode, source=source,
         reference_price=ctx.price, checks=checks, created_at=now,
+        # Set here, not left to the insert: a simulator order is filled before it is stored.
+        filled_quantity=Decimal("0"), commission=Decimal("0"),
     )
 
     denials = [r for r in results if r.verdict.outcome == Outcome.DENY]
@@ -155,12 +157,34 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
             return SubmitResult(428, code, "Enter a current two-factor code (each code works once).", checks=checks)
 
     order.status = OrderStatus.PENDING_SUBMIT
+    if not books_here:
+        # Write-ahead: the order is durable before any broker sees it, so a crash can only leave it for
+        # reconciliation. A simulator fill commits with the order or not at all, so there is nothing for
+        # a first commit to protect: its order joins the session after the fill, to be stored once as the
+        # fill leaves it (in the session sooner, the simulator's first read would flush it as pending).
+        _store(user, order, connection, results, client_order_id)
+        db.session.commit()
+
+    _send(order, connection, adapter, parsed.request, now)
+    if books_here:
+        _store(user, order, connection, results, client_order_id)
+    message = f"Order {order.status.value}."  # before the commit expires it: a caller may not need it read back
+    db.session.commit()
+    return SubmitResult(201, "ACCEPTED", message, order=order, checks=checks)
+
+
+def _store(user: User, order: Order, connection: BrokerConnection, results: list[CheckResult],
+           client_order_id: str) -> None:
+    """Write the order (and whatever is pending with it), its compliance flags and, if live, the audit event."""
     db.session.add(order)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise _duplicate(user, client_order_id) from None
+        conflict = _duplicate(user, client_order_id)
+        if conflict.details["order_id"] is None:
+            raise  # some other constraint: not a repeated order, and not to be answered as one
+        raise conflict from None
     tag(order_id=order.id)
     for result in results:
         if result.verdict.outcome == Outcome.FLAG:
@@ -170,16 +194,6 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         record_event("live_order_accepted", actor_id=user.id, subject_user_id=user.id, object_type="order",
                      object_id=order.id, after={"symbol": order.symbol, "side": order.side.value,
                                                 "quantity": str(order.quantity), "type": order.order_type.value})
-    if not books_here:
-        # Write-ahead: the order is durable before any broker sees it, so a crash can only leave it for
-        # reconciliation. A simulator fill commits with the order or not at all, so there is nothing for
-        # a first commit to protect.
-        db.session.commit()
-
-    _send(order, connection, adapter, parsed.request, now)
-    message = f"Order {order.status.value}."  # before the commit expires it: a caller may not need it read back
-    db.session.commit()
-    return SubmitResult(201, "ACCEPTED", message, order=order, checks=checks)
 
 
 def _prepare(user: User, payload: Any):

@@ -41,16 +41,20 @@ def apply_fill(order: Order, quantity: Decimal, price: Decimal, filled_at: datet
     if quantity <= 0:
         return False
     if order.id is None:
-        db.session.flush()
-    with db.session.no_autoflush:  # the order's row exists; its pending changes can wait for one UPDATE
-        recorded = db.session.execute(
-            conflict_insert(OrderFill).values(order_id=order.id, fill_key=fill_key, quantity=quantity, price=price,
-                                              commission=commission, filled_at=filled_at)
-            .on_conflict_do_nothing(index_elements=["order_id", "fill_key"])
-        )
-    if recorded.rowcount == 0:
-        log.info("fill %s of order %s was already applied", fill_key, order.id)
-        return False
+        # Not stored yet (a simulator order is stored once, filled): none of its fills can have been
+        # recorded, and the order and this fill are inserted together at the next flush.
+        order.fills.append(OrderFill(fill_key=fill_key, quantity=quantity, price=price, commission=commission,
+                                     filled_at=filled_at))
+    else:
+        with db.session.no_autoflush:  # the order's row exists; its pending changes can wait for one UPDATE
+            recorded = db.session.execute(
+                conflict_insert(OrderFill).values(order_id=order.id, fill_key=fill_key, quantity=quantity,
+                                                  price=price, commission=commission, filled_at=filled_at)
+                .on_conflict_do_nothing(index_elements=["order_id", "fill_key"])
+            )
+        if recorded.rowcount == 0:
+            log.info("fill %s of order %s was already applied", fill_key, order.id)
+            return False
     position = _position_for(order)
     previous_value = (order.avg_fill_price or Decimal("0")) * order.filled_quantity
     order.filled_quantity += quantity

@@ -223,3 +223,31 @@ def test_a_connection_waiting_for_login_is_refused_before_anything_is_stored(use
     with pytest.raises(Unprocessable) as refused:
         submit(user, connection_id=kite.id)
     assert refused.value.code == "CONNECTION_NEEDS_LOGIN" and orders() == []
+
+
+def test_a_paper_order_stores_its_order_once_and_costs_the_same_whatever_the_history(user):
+    from tests.web.test_query_counts import counted_queries
+
+    busy = trader("history@example.com", max_orders_per_minute=100, max_open_positions=100)
+
+    def statements_of(symbol: str, key: str, quantity: str = "1") -> list[str]:
+        # Different sizes, so that no order looks like a repeat of the last and asks for confirmation.
+        with counted_queries() as statements:
+            result = submit(busy, {"symbol": symbol, "side": "buy", "quantity": quantity}, client_order_id=key)
+            assert result.accepted, result.code
+        return [s.lstrip() for s in statements]
+
+    symbols = [f"S{n:02d}" for n in range(12)]
+    for symbol in symbols:
+        quote(symbol)
+    statements_of("S00", "warm-up")  # the day's first order sets its baselines
+    first = statements_of("AAPL", "first")
+    for n, symbol in enumerate(symbols):  # more holdings, orders and fills behind the next one
+        statements_of(symbol, f"history-{n}", quantity="2")
+    later = statements_of("AAPL", "later", quantity="3")
+
+    assert len(later) == len(first)
+    assert [s for s in later if s.startswith(("INSERT INTO orders", "UPDATE orders"))] == [
+        s for s in later if s.startswith("INSERT INTO orders")
+    ]
+    assert len([s for s in later if s.startswith("INSERT INTO orders")]) == 1
