@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, union_all, update
 
 from app.brokers.base import Broker, BrokerError
 from app.domain.enums import LIVE_ENVIRONMENTS, AssetClass, KycStatus, OrderSide, OrderSource, OrderStatus, OrderType
@@ -224,22 +224,31 @@ def _recent_order(row) -> RecentOrder:
                        row.created_at, row.filled_quantity > 0)
 
 
-def _recent_orders(user: User, request: OrderRequest, day_start: datetime, now: datetime,
-                   settings: ComplianceSettings, *, whole_day: bool) -> tuple[RecentOrder, ...]:
-    """The day's counted orders the checks read as rows, newest first.
+def _our_orders(user: User, connection: BrokerConnection, request: OrderRequest, day_start: datetime, now: datetime,
+                settings: ComplianceSettings, *, whole_day: bool) -> tuple[list, tuple[RecentOrder, ...]]:
+    """In one read: the connection's unsettled orders, and the day's counted orders the checks read as rows
+    (newest first).
 
     Compliance reads every row of the day (its volume, its typical order) and runs on live orders only. A
     paper order reads only its own symbol's within the duplicate window, and the ledger's counts, so an
     active trader's thousandth order of the day costs what the first did.
     """
-    columns = (Order.symbol, Order.side, Order.quantity, Order.avg_fill_price, Order.reference_price,
-               Order.asset_class, Order.created_at, Order.filled_quantity)
-    counted = (Order.user_id == user.id, Order.created_at >= day_start, Order.status.in_(COUNTED))
-    if not whole_day:
-        since = max(day_start, now - timedelta(seconds=settings.duplicate_window_seconds))
-        counted = (*counted, Order.symbol == request.symbol, Order.created_at >= since)
-    rows = db.session.execute(select(*columns).where(*counted).order_by(Order.created_at.desc()))
-    return tuple(_recent_order(row) for row in rows)
+    since = day_start if whole_day else max(day_start, now - timedelta(seconds=settings.duplicate_window_seconds))
+    columns = (Order.symbol, Order.side, Order.status, Order.asset_class, Order.quantity, Order.filled_quantity,
+               Order.limit_price, Order.stop_price, Order.reference_price, Order.avg_fill_price, Order.created_at)
+    # Two selects in one statement rather than one OR, so that each is found through its own index.
+    rows = db.session.execute(union_all(
+        select(*columns, literal(True).label("unsettled")).where(
+            Order.user_id == user.id, Order.connection_id == connection.id,
+            Order.status.in_(list(UNSETTLED_STATUSES)),
+        ),
+        select(*columns, literal(False).label("unsettled")).where(
+            Order.user_id == user.id, Order.created_at >= since, Order.status.in_(COUNTED),
+            *(() if whole_day else (Order.symbol == request.symbol,)),
+        ),
+    )).all()
+    recent = sorted((row for row in rows if not row.unsettled), key=lambda row: row.created_at, reverse=True)
+    return [row for row in rows if row.unsettled], tuple(_recent_order(row) for row in recent)
 
 
 def build_context(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
@@ -247,12 +256,10 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
     """Everything the checks read, taken now, under the user's lock. Raises BrokerError if the account cannot be read."""
     calendar = market_hours.calendar_name(connection.broker, request.symbol)
     day = market_hours.trading_day(calendar, now)
-    open_orders = db.session.execute(
-        select(Order.symbol, Order.side, Order.status, Order.asset_class, Order.quantity, Order.filled_quantity,
-               Order.limit_price, Order.stop_price, Order.reference_price)
-        .where(Order.user_id == user.id, Order.connection_id == connection.id,
-               Order.status.in_(list(UNSETTLED_STATUSES)))
-    ).all()
+    day_start = datetime.combine(day, time.min, ZoneInfo(str(market_hours.calendar_tz(calendar)))).astimezone(timezone.utc)
+    is_live = connection.environment in LIVE_ENVIRONMENTS
+    compliance = compliance_settings()
+    open_orders, recent_orders = _our_orders(user, connection, request, day_start, now, compliance, whole_day=is_live)
     # The simulator values its holdings from stored quotes: these come in the same read.
     expect_quotes({request.symbol} | {o.symbol for o in open_orders})
     account = adapter.get_account()
@@ -265,11 +272,6 @@ def build_context(user: User, connection: BrokerConnection, adapter: Broker, req
     holdings = tuple(_holding(p, quote_rows.get(p.symbol)) for p in positions if p.quantity != 0)
     open_buys = [o for o in open_orders if o.side == OrderSide.BUY]
     held = {h.symbol for h in holdings}
-
-    day_start = datetime.combine(day, time.min, ZoneInfo(str(market_hours.calendar_tz(calendar)))).astimezone(timezone.utc)
-    is_live = connection.environment in LIVE_ENVIRONMENTS
-    compliance = compliance_settings()
-    recent_orders = _recent_orders(user, request, day_start, now, compliance, whole_day=is_live)
 
     option_dte, option_greeks = None, None
     if request.asset_class == AssetClass.OPTION:
