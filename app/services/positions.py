@@ -17,8 +17,8 @@ EIGHT_PLACES = Decimal("0.00000001")
 
 
 def _position_for(order: Order) -> Position:
-    """The order's position, read without flushing the order's pending changes first (they go in one
-    UPDATE at commit); one opened earlier in this transaction and not yet flushed is found in the session."""
+    """The order's position, read without flushing the order's pending changes first (a stored order's go
+    in one UPDATE at commit); one opened earlier in this transaction and not yet flushed is found in the session."""
     key = (order.connection_id, order.symbol)
     position = next((p for p in db.session.new if isinstance(p, Position) and (p.connection_id, p.symbol) == key), None)
     if position is None:
