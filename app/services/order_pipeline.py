@@ -54,7 +54,7 @@ from app.services.order_input import ParsedOrder, new_client_order_id, parse_ord
 from app.services.order_queries import get_order
 from app.services.order_state import apply_report, move_order
 from app.services.platform import platform_settings
-from app.services.pretrade_context import build_context, lock_user
+from app.services.pretrade_context import build_context, lock_user, repeated_order
 from app.services.two_factor import consume_totp
 
 log = logging.getLogger(__name__)
@@ -96,11 +96,9 @@ def _connection_for(user: User, parsed: ParsedOrder) -> BrokerConnection:
 
 
 def _duplicate(user: User, client_order_id: str) -> Conflict:
-    existing = db.session.scalar(
+    return repeated_order(db.session.scalar(
         select(Order.id).where(Order.user_id == user.id, Order.client_order_id == client_order_id)
-    )
-    return Conflict("DUPLICATE_CLIENT_ORDER_ID", "An order with this client_order_id already exists; nothing was placed.",
-                    field="client_order_id", details={"order_id": existing})
+    ))
 
 
 def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime | None = None) -> SubmitResult:
@@ -116,11 +114,6 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
     now = now or _now()
     parsed, connection, adapter, client_order_id = _prepare(user, payload)
     user = lock_user(user.id)
-    # Checked under the lock: a copy racing the first answers 409, never a second order or a confirmation prompt.
-    if db.session.scalar(select(Order.id).where(Order.user_id == user.id, Order.client_order_id == client_order_id)):
-        conflict = _duplicate(user, client_order_id)
-        db.session.rollback()
-        raise conflict
     halts.lift_expired_halt(user, now)
     # The simulator keeps its books in this database, so its fill can share the order's transaction.
     books_here = connection.broker == BrokerName.PAPER
@@ -128,7 +121,9 @@ def submit_order(user: User, payload: Any, *, source: OrderSource, now: datetime
         # The fill below takes the simulator account's lock anyway; taking it first means the checks and
         # the fill read the account once, and read what the fill will find.
         paper_store_for(connection).lock()
-    ctx, results = _evaluate(user, connection, adapter, parsed.request, source, now)
+    # The context's first read, under the lock, looks for the client_order_id: a copy racing the first
+    # answers 409, never a second order or a confirmation prompt.
+    ctx, results = _evaluate(user, connection, adapter, parsed.request, source, now, client_order_id)
     checks = [result.as_dict() for result in results]
     order = Order(
         user_id=user.id, connection_id=connection.id, client_order_id=client_order_id,
@@ -203,10 +198,14 @@ def _prepare(user: User, payload: Any):
 
 
 def _evaluate(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
-              source: OrderSource, now: datetime):
-    """The context and every check's result; a broker that cannot be read is a 503 and nothing is kept."""
+              source: OrderSource, now: datetime, client_order_id: str | None = None):
+    """The context and every check's result; a repeated order is a 409 and a broker that cannot be read a
+    503, and in either case nothing is kept."""
     try:
-        ctx = build_context(user, connection, adapter, request, source, now)
+        ctx = build_context(user, connection, adapter, request, source, now, client_order_id)
+    except Conflict:
+        db.session.rollback()
+        raise
     except BrokerError as error:
         db.session.rollback()
         note_broker_error(connection, error)

@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, unio
 from app.brokers.base import Broker, BrokerError
 from app.domain.enums import LIVE_ENVIRONMENTS, AssetClass, KycStatus, OrderSide, OrderSource, OrderStatus, OrderType
 from app.domain.options import InvalidOptionSymbol, OptionSymbol, contract_multiplier
+from app.domain.errors import Conflict
 from app.domain.orders import UNSETTLED_STATUSES, OrderRequest
 from app.domain.pretrade import ComplianceSettings, Holding, PreTradeContext, RecentOrder
 from app.extensions import db
@@ -224,51 +225,72 @@ def _recent_order(row) -> RecentOrder:
                        row.created_at, row.filled_quantity > 0)
 
 
+def repeated_order(order_id: int | None) -> Conflict:
+    return Conflict("DUPLICATE_CLIENT_ORDER_ID", "An order with this client_order_id already exists; nothing was placed.",
+                    field="client_order_id", details={"order_id": order_id})
+
+
 @cache
-def _our_orders_query(whole_day: bool):
+def _our_orders_query(whole_day: bool, with_repeat: bool):
     """Built once for each kind of order (see read_ledger's query for why)."""
-    columns = (Order.symbol, Order.side, Order.status, Order.asset_class, Order.quantity, Order.filled_quantity,
-               Order.limit_price, Order.stop_price, Order.reference_price, Order.avg_fill_price, Order.created_at)
+    columns = (Order.id, Order.symbol, Order.side, Order.status, Order.asset_class, Order.quantity,
+               Order.filled_quantity, Order.limit_price, Order.stop_price, Order.reference_price,
+               Order.avg_fill_price, Order.created_at)
     user_id = bindparam("user_id")
-    # Two selects in one statement rather than one OR, so that each is found through its own index.
-    return union_all(
-        select(*columns, literal(True).label("unsettled")).where(
+    # Selects in one statement rather than one OR, so that each is found through its own index.
+    parts = [
+        select(*columns, literal("unsettled").label("part")).where(
             Order.user_id == user_id, Order.connection_id == bindparam("connection_id"),
             Order.status.in_(list(UNSETTLED_STATUSES)),
         ),
-        select(*columns, literal(False).label("unsettled")).where(
+        select(*columns, literal("recent").label("part")).where(
             Order.user_id == user_id, Order.created_at >= bindparam("since"), Order.status.in_(COUNTED),
             *(() if whole_day else (Order.symbol == bindparam("symbol"),)),
         ),
-    )
+    ]
+    if with_repeat:
+        parts.append(select(*columns, literal("repeat").label("part")).where(
+            Order.user_id == user_id, Order.client_order_id == bindparam("client_order_id"),
+        ))
+    return union_all(*parts)
 
 
 def _our_orders(user: User, connection: BrokerConnection, request: OrderRequest, day_start: datetime, now: datetime,
-                settings: ComplianceSettings, *, whole_day: bool) -> tuple[list, tuple[RecentOrder, ...]]:
+                settings: ComplianceSettings, client_order_id: str | None, *,
+                whole_day: bool) -> tuple[list, tuple[RecentOrder, ...]]:
     """In one read: the connection's unsettled orders, and the day's counted orders the checks read as rows
-    (newest first).
+    (newest first); raises Conflict (409) if the user already has an order with `client_order_id`.
 
     Compliance reads every row of the day (its volume, its typical order) and runs on live orders only. A
     paper order reads only its own symbol's within the duplicate window, and the ledger's counts, so an
     active trader's thousandth order of the day costs what the first did.
     """
     since = day_start if whole_day else max(day_start, now - timedelta(seconds=settings.duplicate_window_seconds))
-    rows = db.session.execute(_our_orders_query(whole_day), {
+    rows = db.session.execute(_our_orders_query(whole_day, client_order_id is not None), {
         "user_id": user.id, "connection_id": connection.id, "since": since, "symbol": request.symbol,
+        "client_order_id": client_order_id,
     }).all()
-    recent = sorted((row for row in rows if not row.unsettled), key=lambda row: row.created_at, reverse=True)
-    return [row for row in rows if row.unsettled], tuple(_recent_order(row) for row in recent)
+    repeat = next((row for row in rows if row.part == "repeat"), None)
+    if repeat is not None:
+        raise repeated_order(repeat.id)
+    recent = sorted((row for row in rows if row.part == "recent"), key=lambda row: row.created_at, reverse=True)
+    return [row for row in rows if row.part == "unsettled"], tuple(_recent_order(row) for row in recent)
 
 
 def build_context(user: User, connection: BrokerConnection, adapter: Broker, request: OrderRequest,
-                  source: OrderSource, now: datetime) -> PreTradeContext:
-    """Everything the checks read, taken now, under the user's lock. Raises BrokerError if the account cannot be read."""
+                  source: OrderSource, now: datetime, client_order_id: str | None = None) -> PreTradeContext:
+    """Everything the checks read, taken now, under the user's lock.
+
+    Raises Conflict if the user already has an order with `client_order_id` (found before any broker is
+    asked anything), BrokerError if the account cannot be read.
+    """
     calendar = market_hours.calendar_name(connection.broker, request.symbol)
     day = market_hours.trading_day(calendar, now)
     day_start = datetime.combine(day, time.min, ZoneInfo(str(market_hours.calendar_tz(calendar)))).astimezone(timezone.utc)
     is_live = connection.environment in LIVE_ENVIRONMENTS
     compliance = compliance_settings()
-    open_orders, recent_orders = _our_orders(user, connection, request, day_start, now, compliance, whole_day=is_live)
+    open_orders, recent_orders = _our_orders(user, connection, request, day_start, now, compliance, client_order_id,
+                                             whole_day=is_live)
     # The simulator values its holdings from stored quotes: these come in the same read.
     expect_quotes({request.symbol} | {o.symbol for o in open_orders})
     account = adapter.get_account()

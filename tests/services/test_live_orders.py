@@ -43,6 +43,23 @@ def test_a_live_order_is_written_ahead_sent_with_its_id_and_audited(live, rsps):
     assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "live_order_accepted"))
 
 
+def test_a_repeated_live_order_answers_409_before_the_broker_is_asked_anything(live, rsps):
+    from app.domain.errors import Conflict
+
+    user, connection = live
+    user.trading_mode = TradingMode.PAPER  # the first is denied, and stored as denied
+    db.session.commit()
+    mock_alpaca_account(rsps)
+    first = submit(user, connection, client_order_id="live-once")
+    assert first.code == "LIVE_TRADING_NOT_ENABLED"
+    calls = len(rsps.calls)
+    with pytest.raises(Conflict) as repeated:
+        submit(user, connection, client_order_id="live-once")
+    assert repeated.value.details == {"order_id": first.order.id}
+    assert len(rsps.calls) == calls  # neither the account nor the positions were read for it
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
+
+
 @pytest.mark.parametrize(
     ("change", "code"),
     [
