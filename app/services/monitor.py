@@ -185,6 +185,12 @@ def _place_exit(position, signal, now: datetime, report: MonitorReport) -> None:
         db.session.rollback()
         report.exits_refused[position.symbol] = error.code
         return
+    except Exception:
+        # One exit that fails unexpectedly must not leave every other stop unguarded until the next run.
+        db.session.rollback()
+        log.exception("monitor: %s exit for %s failed", signal.rule, position.symbol)
+        report.exits_refused[position.symbol] = "INTERNAL_ERROR"
+        return
     if result.accepted:
         report.exits_placed += 1
         log.info("monitor: %s exit placed for %s", signal.rule, position.symbol)

@@ -171,3 +171,27 @@ def test_positions_on_an_exchange_without_known_sessions_wait_and_the_rest_exit(
     assert report.no_calendar == ["NSE:INFY"] and report.exits_placed == 1
     assert [o.symbol for o in exits()] == ["AAPL"]
 
+
+
+def test_an_exit_that_fails_unexpectedly_does_not_stop_the_others(holder, monkeypatch):
+    from app.services import monitor
+
+    user, position = holder
+    set_exit_rules(user, position.id, stop_loss="95")
+    quote("MSFT", at=LATER)
+    assert submit_order(user, {"symbol": "MSFT", "side": "buy", "quantity": "1"},
+                        source=OrderSource.API, now=MONDAY_OPEN).accepted
+    msft = db.session.scalar(sa.select(Position).where(Position.symbol == "MSFT"))
+    set_exit_rules(user, msft.id, stop_loss="200")
+    quote(bid="94.80", ask="95.00", last="94.90", at=LATER)
+    real_submit = monitor.submit_order
+
+    def submit(owner, payload, **kwargs):
+        if payload["symbol"] == "MSFT":
+            raise RuntimeError("a bug in one exit")
+        return real_submit(owner, payload, **kwargs)
+
+    monkeypatch.setattr(monitor, "submit_order", submit)
+    report = run_monitor(now=LATER)
+    assert report.exits_refused == {"MSFT": "INTERNAL_ERROR"} and report.exits_placed == 1
+    assert [o.symbol for o in exits()] == ["AAPL"]
