@@ -66,6 +66,8 @@ def _minute(now: datetime) -> pd.Timestamp:
 
 def _utc_minute(now: datetime) -> datetime:
     # The calendar answers by the minute: every order in the same minute asks the same question.
+    if now.tzinfo is None:
+        raise ValueError("market hours need a timezone-aware time")  # never the server's local clock
     return now.astimezone(timezone.utc).replace(second=0, microsecond=0)
 
 

@@ -41,3 +41,10 @@ def test_an_order_on_an_exchange_without_known_sessions_is_refused_and_nothing_i
                             "limit_price": "101"}, source=OrderSource.API, now=UNRECORDED)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+
+
+def test_a_time_without_a_zone_is_refused_not_read_as_the_servers_clock():
+    import pytest
+
+    with pytest.raises(ValueError):
+        market_hours.is_open(market_hours.US, MONDAY_OPEN.replace(tzinfo=None))
