@@ -152,8 +152,8 @@ class PreTradeContext:
     option_days_to_expiry: int | None = None
     option_greeks: tuple[Decimal | None, Decimal | None, Decimal | None] | None = None  # delta, theta, vega
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
-    # How many of the day's orders, and of the last sixty seconds', count towards the limits, when
-    # recent_orders does not hold them all.
+    # How many of the day's orders, and of the last sixty seconds', count towards the limits. Built from
+    # our tables they are always set (recent_orders may hold only a few); left None, the rows are counted.
     orders_today: int | None = None
     orders_last_minute: int | None = None
 

@@ -1,4 +1,4 @@
-"""Orders and their fills, recorded before a broker ever sees them."""
+"""Orders and their fills: recorded before a real broker sees them, or with the simulator's fill."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -73,10 +73,6 @@ class Order(db.Model):
     fills: Mapped[list["OrderFill"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderFill.filled_at"
     )
-
-    @property
-    def remaining_quantity(self) -> Decimal:
-        return self.quantity - self.filled_quantity
 
     @property
     def multiplier(self) -> Decimal:
