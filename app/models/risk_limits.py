@@ -66,7 +66,10 @@ class RiskLimits(db.Model):
 
 
 def limits_in_force(values, defaults: dict) -> dict:
-    """`values` (a RiskLimits, or a row of its columns) where set, else the platform default."""
+    """`values` (a RiskLimits, or a row of its columns) where set, else the platform default; a user with
+    no limits row (`values` None) has the defaults."""
+    if values is None:
+        return dict(defaults)
     return {
         field: getattr(values, field) if getattr(values, field) is not None else defaults.get(field)
         for field in RiskLimits.LIMIT_FIELDS

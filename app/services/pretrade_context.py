@@ -86,7 +86,7 @@ def effective_limits_for(user_ids: list[int]) -> dict[int, dict]:
     columns = [getattr(RiskLimits, name) for name in RiskLimits.LIMIT_FIELDS]
     rows = {row.user_id: row for row in db.session.execute(
         select(RiskLimits.user_id, *columns).where(RiskLimits.user_id.in_(user_ids)))}
-    return {uid: limits_in_force(rows[uid], defaults) if uid in rows else dict(defaults) for uid in user_ids}
+    return {uid: limits_in_force(rows.get(uid), defaults) for uid in user_ids}
 
 
 def _quote_rows(adapter: Broker, connection: BrokerConnection, symbols: set[str], now: datetime) -> dict:
@@ -190,7 +190,7 @@ def read_ledger(user: User, connection: BrokerConnection, day: date, week_start:
     }).one()
     defaults = current_app.config["DEFAULT_RISK_LIMITS"]
     return Ledger(
-        limits=limits_in_force(row, defaults) if row.has_limits is not None else dict(defaults),
+        limits=limits_in_force(row if row.has_limits is not None else None, defaults),
         kill_switch_engaged=bool(row.kill_switch_engaged),
         orders_today=row.orders_today,
         orders_last_minute=row.orders_last_minute,
