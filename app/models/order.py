@@ -33,6 +33,9 @@ class Order(db.Model):
         # Every order's checks count the user's orders since the day began (and in the last minute), so an
         # active trader's history must not be scanned to find today.
         Index("ix_orders_user_id_created_at", "user_id", "created_at"),
+        # The duplicate check reads the order's own symbol in its window: for a busy trader, a few rows among
+        # the window's thousands.
+        Index("ix_orders_user_id_symbol_created_at", "user_id", "symbol", "created_at"),
         # Every order's checks read the connection's unsettled orders: a few rows among its whole history.
         Index("ix_orders_unsettled_connection_id", "connection_id",
               postgresql_where=status_in(UNSETTLED_STATUSES), sqlite_where=status_in(UNSETTLED_STATUSES)),
