@@ -164,6 +164,16 @@ def test_the_same_client_order_id_places_once(venue):
     assert venue.adapter.find_order_by_client_id("pcsame").broker_order_id == first.broker_order_id
 
 
+def test_a_retry_gets_the_first_answer_though_the_account_would_refuse_it_now(venue):
+    venue.price("AAPL", "99.90", "100.10")
+    first = venue.order("buy", "90", client_order_id="pcall")  # 9,009 of the 10,000 in cash
+    again = venue.order("buy", "90", client_order_id="pcall")
+    assert again == first and len(venue.store.orders()) == 1
+    assert venue.store.cash() == Decimal("991.0") and venue.store.holding("AAPL").quantity == Decimal("90")
+    with pytest.raises(OrderRejected, match="buying power"):
+        venue.order("buy", "90", client_order_id="pcother")
+
+
 def test_cancel_and_cancel_again(venue):
     venue.price("AAPL", "99.90", "100.10")
     ack = venue.order("buy", "1", order_type=OrderType.LIMIT, limit_price=Decimal("50"))

@@ -11,7 +11,7 @@ from app.domain.enums import ConnectionStatus, OrderSide, OrderStatus
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.orders import OrderRequest
 from app.extensions import db
-from app.models import AuditEvent, BrokerConnection, PaperAccount, PaperHoldingRow, Quote
+from app.models import AuditEvent, BrokerConnection, PaperAccount, PaperHoldingRow, PaperOrderRow, Quote
 from app.services import accounts
 from app.services.credentials import read_connection_credentials
 from tests.factories import UserFactory
@@ -105,3 +105,23 @@ def test_the_paper_simulator_keeps_its_state_in_the_database(app):
     assert db.session.scalar(sa.select(PaperHoldingRow.symbol)) == "AAPL"
     again = reopened.place_order(OrderRequest("AAPL", OrderSide.BUY, Decimal("10")), "pc00000000000000000001")
     assert again.broker_order_id == ack.broker_order_id  # the same client order id never fills twice
+
+
+def test_the_paper_simulator_fills_a_client_order_id_once_within_one_transaction_too(app):
+    user = UserFactory(paper_balance=Decimal("5000"))
+    paper = accounts.create_connection(user, "paper", "paper", "Paper", {})
+    now = datetime.now(timezone.utc)
+    db.session.add(Quote(symbol="AAPL", source="demo", bid=Decimal("99.9"), ask=Decimal("100.1"),
+                         last=Decimal("100"), as_of=now, fetched_at=now))
+    db.session.commit()
+
+    adapter = accounts.adapter_for(paper)
+    request = OrderRequest("AAPL", OrderSide.BUY, Decimal("45"))  # 4,504.50 of the 5,000
+    first = adapter.place_order(request, "pc00000000000000000002")
+    # Before any commit, and though the account could no longer pay for it: the first answer, nothing moved.
+    again = adapter.place_order(request, "pc00000000000000000002")
+    db.session.commit()
+    assert again == first and first.status == OrderStatus.FILLED
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PaperOrderRow)) == 1
+    assert db.session.get(PaperAccount, paper.id).cash == Decimal("495.5")
+    assert db.session.scalar(sa.select(PaperHoldingRow.quantity)) == Decimal("45")
