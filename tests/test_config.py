@@ -152,3 +152,12 @@ def test_production_refuses_the_scheduler_inside_web_workers(production_env):
     production_env.setenv("RUN_SCHEDULER_IN_WEB", "true")
     with pytest.raises(ConfigError, match="RUN_SCHEDULER_IN_WEB"):
         create_app("production")
+
+
+def test_the_process_entry_point_leaves_what_start_up_built_out_of_the_collectors_walks():
+    env = {"PATH": "/usr/bin:/bin", "PORTCULLIS_ENV": "production", "DATABASE_URL": "postgres://u@h/prod",
+           "SECRET_KEY": "s" * 40, "ENCRYPTION_KEYS": FERNET_KEY}
+    result = subprocess.run([sys.executable, "-c", "import gc, wsgi; print(gc.get_freeze_count())"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout.split()[-1]) > 10_000
