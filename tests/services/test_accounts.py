@@ -83,13 +83,18 @@ def test_adapter_for_builds_the_right_adapter(app):
     assert isinstance(accounts.adapter_for(connection), AlpacaAdapter)
 
 
-def test_the_paper_simulator_keeps_its_state_in_the_database(app):
+def _paper_connection_with_an_aapl_quote():
     user = UserFactory(paper_balance=Decimal("5000"))
     paper = accounts.create_connection(user, "paper", "paper", "Paper", {})
     now = datetime.now(timezone.utc)
     db.session.add(Quote(symbol="AAPL", source="demo", bid=Decimal("99.9"), ask=Decimal("100.1"),
                          last=Decimal("100"), as_of=now, fetched_at=now))
     db.session.commit()
+    return paper
+
+
+def test_the_paper_simulator_keeps_its_state_in_the_database(app):
+    paper = _paper_connection_with_an_aapl_quote()
 
     adapter = accounts.adapter_for(paper)
     assert isinstance(adapter, PaperAdapter)
@@ -108,12 +113,7 @@ def test_the_paper_simulator_keeps_its_state_in_the_database(app):
 
 
 def test_the_paper_simulator_fills_a_client_order_id_once_within_one_transaction_too(app):
-    user = UserFactory(paper_balance=Decimal("5000"))
-    paper = accounts.create_connection(user, "paper", "paper", "Paper", {})
-    now = datetime.now(timezone.utc)
-    db.session.add(Quote(symbol="AAPL", source="demo", bid=Decimal("99.9"), ask=Decimal("100.1"),
-                         last=Decimal("100"), as_of=now, fetched_at=now))
-    db.session.commit()
+    paper = _paper_connection_with_an_aapl_quote()
 
     adapter = accounts.adapter_for(paper)
     request = OrderRequest("AAPL", OrderSide.BUY, Decimal("45"))  # 4,504.50 of the 5,000
